@@ -1,0 +1,89 @@
+// Everything a run needs, filled once by the command line and read by the rest: plain data.
+#pragma once
+
+#include "wsmqtt/mqtt/packet.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wsmqtt {
+
+enum class scheme { ws, wss, mqtt, mqtts };
+
+/// Where the broker is: the transport, host, port and (for ws/wss) the HTTP path.
+struct endpoint {
+    wsmqtt::scheme scheme = scheme::ws;
+    std::string host = "localhost";
+    std::uint16_t port = 80;
+    std::string path = "/mqtt";
+    bool operator==(endpoint const&) const = default;
+};
+
+struct tls_options {
+    std::string cafile;    ///< extra CA certificates (PEM), besides the system store
+    bool insecure = false; ///< no certificate or host name verification
+};
+
+enum class command { sub, pub };
+
+struct config {
+    wsmqtt::command command = command::sub;
+    wsmqtt::endpoint endpoint;
+    tls_options tls;
+
+    // Session
+    std::string client_id;          ///< never empty after parsing
+    bool clean_session = true;
+    std::uint16_t keepalive = 60;   ///< seconds, 0 = off
+    std::optional<std::string> username;
+    std::optional<std::string> password;
+    mqtt::protocol_version version = mqtt::protocol_version::v311;
+    std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
+
+    // sub
+    std::vector<std::string> topics; ///< filters for sub; exactly one name for pub
+    mqtt::qos qos = mqtt::qos::at_most_once;
+    std::size_t count = 0;           ///< -C: stop after this many messages, 0 = never
+    std::chrono::seconds timeout{0}; ///< -W: give up after this long, 0 = never
+    std::string format;              ///< output format (mosquitto -F language)
+    bool no_newline = false;         ///< -N
+
+    // pub
+    std::string payload;
+    bool retain = false;
+
+    // Diagnostics
+    bool debug = false; ///< -d: one line per packet on stderr
+    bool quiet = false; ///< --quiet: no error output
+};
+
+/// Scheme names as written in URLs.
+[[nodiscard]] char const* scheme_name(scheme s) noexcept;
+[[nodiscard]] std::uint16_t default_port(scheme s) noexcept;
+[[nodiscard]] constexpr bool uses_tls(scheme s) noexcept { return s == scheme::wss || s == scheme::mqtts; }
+[[nodiscard]] constexpr bool uses_websocket(scheme s) noexcept { return s == scheme::ws || s == scheme::wss; }
+
+/// A parsed -L URL: ws[s]://[user[:pass]@]host[:port][/path] or mqtt[s]://...
+struct url {
+    wsmqtt::endpoint endpoint;
+    std::optional<std::string> username;
+    std::optional<std::string> password;
+};
+
+/// Parses a broker URL; on failure returns nullopt and sets `error` to the reason.
+[[nodiscard]] std::optional<url> parse_url(std::string_view text, std::string& error);
+
+/// "host:port" for messages, with brackets around IPv6 addresses.
+[[nodiscard]] std::string host_and_port(endpoint const& e);
+
+/// The HTTP Host header: the port is added only when it is not the scheme's default
+/// (RFC 7230 §5.4, RFC 6455 §4.1).
+[[nodiscard]] std::string host_header(endpoint const& e);
+
+/// The URL of an endpoint without credentials, e.g. "ws://localhost:8080/mqtt".
+[[nodiscard]] std::string to_string(endpoint const& e);
+
+} // namespace wsmqtt

@@ -1,0 +1,29 @@
+// Exit codes: part of the command-line API, documented in README.md. Keep them stable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace wsmqtt {
+
+enum class exit_code : int {
+    ok = 0,                   ///< done; also -C reached, Ctrl-C/SIGTERM, stdout closed
+    network = 1,              ///< host not found, connection refused/lost, timeouts
+    usage = 2,                ///< bad option, topic, QoS or payload
+    tls = 3,                  ///< certificate not trusted, host name mismatch, handshake failed
+    websocket = 4,            ///< upgrade refused (HTTP status), subprotocol not accepted
+    protocol = 5,             ///< the broker broke MQTT (malformed or unexpected packet)
+    subscription_refused = 6, ///< SUBACK 0x80 for a requested filter
+    connack_base = 10,        ///< 10 + N: broker refused CONNECT with return code N (11..15)
+    timeout = 27,             ///< -W seconds passed (mosquitto's code)
+};
+
+[[nodiscard]] constexpr int to_int(exit_code c) noexcept { return static_cast<int>(c); }
+
+/// A failure to report: one line on stderr and the process exit code.
+struct failure {
+    exit_code code = exit_code::network;
+    std::string message;
+};
+
+} // namespace wsmqtt

@@ -1,0 +1,62 @@
+// MQTT 3.1.1 wire format: encode packets to bytes, decode bytes to packets. No I/O.
+#pragma once
+
+#include "wsmqtt/mqtt/packet.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <vector>
+
+namespace wsmqtt::mqtt {
+
+using bytes = std::vector<std::uint8_t>;
+
+/// Appends the wire form of `p` to `out`. On error `out` is left as it was.
+/// Checks what the client must guarantee: string lengths, QoS range, non-zero ids.
+[[nodiscard]] std::error_code encode(packet const& p, bytes& out);
+
+/// Default cap on one received packet (fixed header included). The spec allows 256 MiB;
+/// a CLI has no use for more than this, and it bounds memory against hostile brokers.
+constexpr std::size_t default_max_packet_size = 256u * 1024u * 1024u + 5u;
+
+/// Incremental decoder: feed any split of the byte stream, pull whole packets.
+/// A WebSocket message may hold several or partial packets [MQTT-6.0.0-2].
+class decoder {
+public:
+    explicit decoder(std::size_t max_packet_size = default_max_packet_size) noexcept
+        : max_packet_size_{max_packet_size}
+    {
+    }
+
+    /// Appends received bytes.
+    void feed(std::span<std::uint8_t const> data);
+
+    /// The next whole packet; nullopt with !ec when more bytes are needed; nullopt with ec
+    /// when the stream is malformed (the connection must then be closed [MQTT-4.8.0-1]).
+    /// A packet larger than the maximum is refused as soon as its header is complete,
+    /// before its body is buffered.
+    [[nodiscard]] std::optional<packet> next(std::error_code& ec);
+
+    /// Bytes fed but not yet decoded.
+    [[nodiscard]] std::size_t buffered() const noexcept { return buffer_.size() - start_; }
+
+    /// Forgets any partial packet (after a reconnect).
+    void reset() noexcept
+    {
+        buffer_.clear();
+        start_ = 0;
+    }
+
+private:
+    std::size_t max_packet_size_;
+    bytes buffer_;
+    std::size_t start_ = 0; ///< first byte not yet decoded
+};
+
+/// Decodes exactly one packet from a complete frame (fixed header + body): for tests and tools.
+[[nodiscard]] std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error_code& ec);
+
+} // namespace wsmqtt::mqtt

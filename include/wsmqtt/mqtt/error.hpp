@@ -1,0 +1,53 @@
+// Errors of the MQTT layer (codec and session) as std::error_code values.
+#pragma once
+
+#include <system_error>
+
+namespace wsmqtt::mqtt {
+
+/// Everything the codec or the session can refuse. "Need more bytes" is not an error.
+enum class errc {
+    // Malformed input (codec).
+    malformed_remaining_length = 1, ///< more than 4 length bytes (§2.2.3)
+    packet_too_large,               ///< announced size exceeds the configured maximum
+    malformed_packet,               ///< fields do not fit the Remaining Length
+    invalid_packet_type,            ///< type 0 or 15 (§2.2.1)
+    invalid_flags,                  ///< reserved fixed-header flags wrong [MQTT-2.2.2-2]
+    invalid_qos,                    ///< QoS bits 11 [MQTT-3.3.1-4]
+    invalid_utf8,                   ///< ill-formed UTF-8 or U+0000 [MQTT-1.5.3-1/2]
+    invalid_topic,                  ///< empty topic, or wildcard in a topic name [MQTT-3.3.2-2]
+    invalid_topic_filter,           ///< misplaced '+' or '#' [MQTT-4.7.1-2/3]
+    zero_packet_id,                 ///< packet identifier 0 [MQTT-2.3.1-1]
+    string_too_long,                ///< UTF-8 string or binary field over 65 535 bytes
+    invalid_return_code,            ///< CONNACK code 6..255 or SUBACK code not 0,1,2,0x80
+    invalid_connack_flags,          ///< reserved CONNACK flag bits set
+    empty_subscription_list,        ///< SUBSCRIBE/UNSUBSCRIBE without a filter [MQTT-3.8.3-3]
+    // Protocol violations by the server (session).
+    connack_not_first,              ///< first packet from the server is not CONNACK [MQTT-3.2.0-1]
+    unexpected_connack,             ///< a second CONNACK
+    session_present_on_clean,       ///< session present with CleanSession=1 [MQTT-3.2.2-1]
+    server_only_packet,             ///< CONNECT/SUBSCRIBE/UNSUBSCRIBE/PINGREQ/DISCONNECT from a server
+    unknown_packet_id,              ///< an acknowledgement for an identifier not in flight [MQTT-2.3.1-7]
+    suback_count_mismatch,          ///< SUBACK codes do not match the filters [MQTT-3.9.3-1]
+    // Session state.
+    connack_timeout,                ///< no CONNACK within the connect timeout (§3.2)
+    pingresp_timeout,               ///< no PINGRESP in time (§3.1.2.10)
+    connection_refused,             ///< CONNACK with a non-zero return code
+    no_packet_id_available,         ///< all 65 535 identifiers are in flight
+    not_connected,                  ///< request made while no session is established
+};
+
+[[nodiscard]] std::error_category const& mqtt_category() noexcept;
+
+[[nodiscard]] inline std::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), mqtt_category()};
+}
+
+/// Words for a CONNACK return code, e.g. "bad user name or password".
+[[nodiscard]] char const* connect_return_code_text(unsigned code) noexcept;
+
+} // namespace wsmqtt::mqtt
+
+template <>
+struct std::is_error_code_enum<wsmqtt::mqtt::errc> : std::true_type {};

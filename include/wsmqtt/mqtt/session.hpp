@@ -1,0 +1,131 @@
+// The client side of an MQTT 3.1.1 session as a state machine: bytes and time in, bytes and
+// events out. It never touches a socket or a clock; the caller does the I/O and the waiting.
+#pragma once
+
+#include "wsmqtt/mqtt/codec.hpp"
+#include "wsmqtt/mqtt/packet.hpp"
+
+#include <bitset>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+namespace wsmqtt::mqtt {
+
+using time_point = std::chrono::steady_clock::time_point;
+using duration = std::chrono::milliseconds;
+
+struct session_options {
+    mqtt::connect connect;                           ///< sent on every start()
+    duration connack_timeout = std::chrono::seconds{10};
+    std::size_t max_packet_size = default_max_packet_size;
+};
+
+// Events the session reports to its driver.
+struct connected { bool session_present = false; };
+struct message_received { publish message; };
+struct publish_complete { std::uint16_t packet_id = 0; }; ///< PUBACK (QoS 1) or PUBCOMP (QoS 2)
+struct subscribe_complete {
+    std::uint16_t packet_id = 0;
+    std::vector<subscription> subscriptions; ///< as requested
+    std::vector<std::uint8_t> return_codes;  ///< one per subscription, 0x80 = refused
+};
+struct unsubscribe_complete { std::uint16_t packet_id = 0; };
+/// The session cannot go on: close the connection. `connack_code` is set for a refused CONNECT.
+struct session_failed {
+    std::error_code ec;
+    std::uint8_t connack_code = 0;
+};
+using event = std::variant<connected, message_received, publish_complete, subscribe_complete,
+                           unsubscribe_complete, session_failed>;
+
+/// Result of a request: the packet identifier used (0 for QoS 0) or why it was refused.
+struct request {
+    std::uint16_t packet_id = 0;
+    std::error_code ec;
+};
+
+/// Direction of a packet seen by the trace hook.
+enum class direction { sent, received };
+
+class session {
+public:
+    explicit session(session_options options);
+
+    /// The transport is up: queue CONNECT [MQTT-3.1.0-1].
+    void start(time_point now);
+    /// Bytes from the transport, in any split [MQTT-6.0.0-2].
+    void receive(std::span<std::uint8_t const> data, time_point now);
+    /// Time has reached next_deadline() (calling it earlier is harmless).
+    void on_timer(time_point now);
+    /// The transport is gone; unacknowledged QoS 1/2 state is kept for a resend.
+    void on_connection_lost();
+
+    [[nodiscard]] request publish(mqtt::publish message, time_point now);
+    [[nodiscard]] request subscribe(std::vector<subscription> subscriptions, time_point now);
+    [[nodiscard]] request unsubscribe(std::vector<std::string> filters, time_point now);
+    /// Queue DISCONNECT; nothing is sent after it [MQTT-3.14.4-2].
+    void disconnect(time_point now);
+
+    /// When on_timer() must next be called, if ever.
+    [[nodiscard]] std::optional<time_point> next_deadline() const noexcept;
+    /// Next event, oldest first.
+    [[nodiscard]] std::optional<event> poll_event();
+    /// Bytes to send, all queued packets together; the caller sends and clears them.
+    [[nodiscard]] bytes& output() noexcept { return output_; }
+
+    [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
+    /// Outgoing QoS 1/2 messages not yet fully acknowledged.
+    [[nodiscard]] std::size_t in_flight() const noexcept { return outgoing_.size(); }
+
+    /// Called for every packet sent or received (for -d); the hook must not print passwords.
+    void set_trace(std::function<void(direction, packet const&)> trace) { trace_ = std::move(trace); }
+
+private:
+    enum class state { idle, awaiting_connack, connected, disconnecting, failed };
+    enum class stage { awaiting_puback, awaiting_pubrec, awaiting_pubcomp };
+
+    struct outgoing {
+        mqtt::publish message;
+        stage step;
+        std::uint64_t sequence; ///< resend order [MQTT-4.6.0-1]
+    };
+
+    void send(packet const& p, time_point now);
+    void handle(packet&& p, time_point now);
+    void on_connack(connack const& c, time_point now);
+    void on_publish(mqtt::publish&& m, time_point now);
+    void fail(std::error_code ec, std::uint8_t connack_code = 0);
+    void resend_unacknowledged(time_point now);
+    [[nodiscard]] std::uint16_t allocate_packet_id() noexcept;
+    void release_packet_id(std::uint16_t id) noexcept { ids_in_use_.reset(id); }
+
+    session_options options_;
+    state state_ = state::idle;
+    decoder decoder_;
+    bytes output_;
+    std::deque<event> events_;
+    std::function<void(direction, packet const&)> trace_;
+
+    std::bitset<65536> ids_in_use_;  ///< [MQTT-2.3.1-2]
+    std::uint16_t next_id_ = 1;
+    std::uint64_t next_sequence_ = 0;
+    std::map<std::uint16_t, outgoing> outgoing_;                         ///< QoS 1/2 we sent
+    std::bitset<65536> incoming_qos2_;                                   ///< PUBREC sent, PUBREL not yet seen
+    std::map<std::uint16_t, std::vector<subscription>> pending_subscribe_;
+    std::bitset<65536> pending_unsubscribe_;
+
+    time_point connack_deadline_{};
+    time_point last_sent_{};
+    bool ping_outstanding_ = false;
+    time_point ping_deadline_{};
+};
+
+} // namespace wsmqtt::mqtt

@@ -1,0 +1,18 @@
+// wsmqtt: MQTT over WebSocket from the command line.
+#include "wsmqtt/cli.hpp"
+#include "wsmqtt/client.hpp"
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv)
+{
+    try {
+        auto parsed = wsmqtt::parse_command_line(argc, argv);
+        if (!parsed.cfg) return parsed.exit_code;
+        return wsmqtt::run(*parsed.cfg);
+    } catch (std::exception const& e) {
+        std::fprintf(stderr, "wsmqtt: error: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,77 @@
+// The error category of the MQTT layer and packet names.
+#include "wsmqtt/mqtt/error.hpp"
+#include "wsmqtt/mqtt/packet.hpp"
+
+#include <string>
+
+namespace wsmqtt::mqtt {
+namespace {
+
+class category final : public std::error_category {
+public:
+    char const* name() const noexcept override { return "mqtt"; }
+
+    std::string message(int value) const override
+    {
+        switch (static_cast<errc>(value)) {
+        case errc::malformed_remaining_length: return "malformed Remaining Length";
+        case errc::packet_too_large: return "packet larger than the maximum packet size";
+        case errc::malformed_packet: return "malformed packet";
+        case errc::invalid_packet_type: return "invalid packet type";
+        case errc::invalid_flags: return "invalid fixed-header flags";
+        case errc::invalid_qos: return "invalid QoS";
+        case errc::invalid_utf8: return "invalid UTF-8 string";
+        case errc::invalid_topic: return "invalid topic name";
+        case errc::invalid_topic_filter: return "invalid topic filter";
+        case errc::zero_packet_id: return "packet identifier 0";
+        case errc::string_too_long: return "string longer than 65535 bytes";
+        case errc::invalid_return_code: return "invalid return code";
+        case errc::invalid_connack_flags: return "invalid CONNACK flags";
+        case errc::empty_subscription_list: return "no topic filter";
+        case errc::connack_not_first: return "first packet from the broker is not CONNACK";
+        case errc::unexpected_connack: return "unexpected second CONNACK";
+        case errc::session_present_on_clean: return "session present on a clean session";
+        case errc::server_only_packet: return "broker sent a packet only clients may send";
+        case errc::unknown_packet_id: return "acknowledgement for a packet identifier not in use";
+        case errc::suback_count_mismatch: return "SUBACK return codes do not match the request";
+        case errc::connack_timeout: return "no CONNACK from the broker in time";
+        case errc::pingresp_timeout: return "no PINGRESP from the broker within the keepalive";
+        case errc::connection_refused: return "connection refused by broker";
+        case errc::no_packet_id_available: return "all packet identifiers in use";
+        case errc::not_connected: return "not connected";
+        }
+        return "unknown MQTT error";
+    }
+};
+
+} // namespace
+
+std::error_category const& mqtt_category() noexcept
+{
+    static category const instance;
+    return instance;
+}
+
+char const* connect_return_code_text(unsigned code) noexcept
+{
+    switch (code) {
+    case 0: return "accepted";
+    case 1: return "unacceptable protocol version";
+    case 2: return "client identifier rejected";
+    case 3: return "server unavailable";
+    case 4: return "bad user name or password";
+    case 5: return "not authorised";
+    default: return "reserved return code";
+    }
+}
+
+char const* packet_name(std::uint8_t type_number) noexcept
+{
+    static constexpr char const* names[] = {
+        "RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+        "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT",
+        "RESERVED"};
+    return type_number < 16 ? names[type_number] : "RESERVED";
+}
+
+} // namespace wsmqtt::mqtt

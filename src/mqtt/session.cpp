@@ -1,0 +1,320 @@
+// MQTT 3.1.1 client session: CONNECT/CONNACK, keepalive, packet identifiers, QoS 1 and 2 flows.
+#include "wsmqtt/mqtt/session.hpp"
+
+#include "wsmqtt/mqtt/error.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace wsmqtt::mqtt {
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+
+duration keep_alive_of(connect const& c) { return std::chrono::seconds{c.keep_alive}; }
+
+/// How long to wait for PINGRESP: half the keepalive (at least 1 s), so a dead connection is
+/// noticed within 1.5 x keepalive of the last packet sent.
+duration ping_timeout_of(connect const& c)
+{
+    return std::max<duration>(keep_alive_of(c) / 2, std::chrono::seconds{1});
+}
+
+} // namespace
+
+session::session(session_options options)
+    : options_{std::move(options)}, decoder_{options_.max_packet_size}
+{
+}
+
+void session::start(time_point now)
+{
+    assert(state_ == state::idle || state_ == state::failed);
+    decoder_.reset();
+    output_.clear();
+    ping_outstanding_ = false;
+    if (options_.connect.clean_session) {
+        // CleanSession=1: the previous session's state is not reused [MQTT-3.1.2-6].
+        for (auto const& [id, o] : outgoing_) release_packet_id(id);
+        outgoing_.clear();
+        incoming_qos2_.reset();
+    }
+    for (auto const& [id, subs] : pending_subscribe_) release_packet_id(id);
+    pending_subscribe_.clear();
+    for (std::size_t id = 1; id < pending_unsubscribe_.size(); ++id)
+        if (pending_unsubscribe_.test(id)) release_packet_id(static_cast<std::uint16_t>(id));
+    pending_unsubscribe_.reset();
+
+    state_ = state::awaiting_connack;
+    connack_deadline_ = now + options_.connack_timeout;
+    send(options_.connect, now);
+}
+
+void session::receive(std::span<std::uint8_t const> data, time_point now)
+{
+    if (state_ == state::failed || state_ == state::idle) return;
+    decoder_.feed(data);
+    std::error_code ec;
+    while (state_ != state::failed) {
+        auto p = decoder_.next(ec);
+        if (!p) break;
+        if (trace_) trace_(direction::received, *p);
+        handle(std::move(*p), now);
+    }
+    if (ec) fail(ec); // malformed input: close [MQTT-4.8.0-1]
+}
+
+void session::handle(packet&& p, time_point now)
+{
+    if (state_ == state::disconnecting) return; // DISCONNECT is queued: nothing else matters
+    if (state_ == state::awaiting_connack) {
+        if (auto const* c = std::get_if<connack>(&p)) return on_connack(*c, now);
+        return fail(errc::connack_not_first); // [MQTT-3.2.0-1]
+    }
+    std::visit(
+        overloaded{
+            [&](connack const&) { fail(errc::unexpected_connack); },
+            [&](mqtt::publish& m) { on_publish(std::move(m), now); },
+            [&](puback const& a) {
+                auto const it = outgoing_.find(a.packet_id);
+                if (it == outgoing_.end() || it->second.step != stage::awaiting_puback)
+                    return fail(errc::unknown_packet_id);
+                outgoing_.erase(it);
+                release_packet_id(a.packet_id); // [MQTT-2.3.1-3]
+                events_.emplace_back(publish_complete{a.packet_id});
+            },
+            [&](pubrec const& a) {
+                auto const it = outgoing_.find(a.packet_id);
+                if (it == outgoing_.end() || it->second.step == stage::awaiting_puback)
+                    return fail(errc::unknown_packet_id);
+                // PUBREL with the same id; the PUBLISH is never sent again [MQTT-4.3.3-1].
+                it->second.step = stage::awaiting_pubcomp;
+                it->second.message.payload = {};
+                send(pubrel{a.packet_id}, now);
+            },
+            [&](pubrel const& a) {
+                // Release the id and answer PUBCOMP even for an unknown id [MQTT-4.3.3-2].
+                incoming_qos2_.reset(a.packet_id);
+                send(pubcomp{a.packet_id}, now);
+            },
+            [&](pubcomp const& a) {
+                auto const it = outgoing_.find(a.packet_id);
+                if (it == outgoing_.end() || it->second.step != stage::awaiting_pubcomp)
+                    return fail(errc::unknown_packet_id);
+                outgoing_.erase(it);
+                release_packet_id(a.packet_id);
+                events_.emplace_back(publish_complete{a.packet_id});
+            },
+            [&](suback& a) {
+                auto const it = pending_subscribe_.find(a.packet_id);
+                if (it == pending_subscribe_.end()) return fail(errc::unknown_packet_id); // [MQTT-2.3.1-7]
+                if (a.return_codes.size() != it->second.size())
+                    return fail(errc::suback_count_mismatch); // [MQTT-3.9.3-1]
+                events_.emplace_back(
+                    subscribe_complete{a.packet_id, std::move(it->second), std::move(a.return_codes)});
+                pending_subscribe_.erase(it);
+                release_packet_id(a.packet_id);
+            },
+            [&](unsuback const& a) {
+                if (!pending_unsubscribe_.test(a.packet_id)) return fail(errc::unknown_packet_id);
+                pending_unsubscribe_.reset(a.packet_id);
+                release_packet_id(a.packet_id);
+                events_.emplace_back(unsubscribe_complete{a.packet_id});
+            },
+            [&](pingresp const&) { ping_outstanding_ = false; },
+            // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ and DISCONNECT never flow to a client (§4.8).
+            [&](auto const&) { fail(errc::server_only_packet); },
+        },
+        p);
+}
+
+void session::on_connack(connack const& c, time_point now)
+{
+    if (c.return_code != 0) return fail(errc::connection_refused, c.return_code); // [MQTT-3.2.2-5]
+    if (c.session_present && options_.connect.clean_session)
+        return fail(errc::session_present_on_clean); // [MQTT-3.2.2-1]
+    state_ = state::connected;
+    events_.emplace_back(connected{c.session_present});
+    if (!options_.connect.clean_session) resend_unacknowledged(now);
+}
+
+void session::on_publish(mqtt::publish&& m, time_point now)
+{
+    switch (m.qos) {
+    case qos::at_most_once:
+        events_.emplace_back(message_received{std::move(m)});
+        break;
+    case qos::at_least_once: {
+        auto const id = m.packet_id;
+        events_.emplace_back(message_received{std::move(m)});
+        send(puback{id}, now); // [MQTT-4.3.2-2]
+        break;
+    }
+    case qos::exactly_once: {
+        auto const id = m.packet_id;
+        // A repeated PUBLISH before PUBREL is acknowledged again but not delivered [MQTT-4.3.3-2].
+        if (!incoming_qos2_.test(id)) {
+            incoming_qos2_.set(id);
+            events_.emplace_back(message_received{std::move(m)});
+        }
+        send(pubrec{id}, now);
+        break;
+    }
+    }
+}
+
+void session::resend_unacknowledged(time_point now)
+{
+    // In the order they were first sent [MQTT-4.6.0-1], PUBLISH with DUP=1 [MQTT-3.3.1-1],
+    // PUBREL for those already received by the broker [MQTT-4.4.0-1].
+    std::vector<outgoing const*> order;
+    order.reserve(outgoing_.size());
+    for (auto const& [id, o] : outgoing_) order.push_back(&o);
+    std::sort(order.begin(), order.end(), [](auto a, auto b) { return a->sequence < b->sequence; });
+    for (auto const* o : order) {
+        if (o->step == stage::awaiting_pubcomp) {
+            send(pubrel{o->message.packet_id}, now);
+        } else {
+            auto copy = o->message;
+            copy.dup = true;
+            send(copy, now);
+        }
+    }
+}
+
+void session::on_timer(time_point now)
+{
+    if (state_ == state::awaiting_connack && now >= connack_deadline_) return fail(errc::connack_timeout);
+    if (state_ != state::connected || options_.connect.keep_alive == 0) return;
+    if (ping_outstanding_) {
+        if (now >= ping_deadline_) fail(errc::pingresp_timeout); // §3.1.2.10
+        return;
+    }
+    // Never let more than Keep Alive pass between two packets we send [MQTT-3.1.2-23].
+    if (now - last_sent_ >= keep_alive_of(options_.connect)) {
+        send(pingreq{}, now);
+        ping_outstanding_ = true;
+        ping_deadline_ = now + ping_timeout_of(options_.connect);
+    }
+}
+
+std::optional<time_point> session::next_deadline() const noexcept
+{
+    if (state_ == state::awaiting_connack) return connack_deadline_;
+    if (state_ != state::connected || options_.connect.keep_alive == 0) return std::nullopt;
+    if (ping_outstanding_) return ping_deadline_;
+    return last_sent_ + keep_alive_of(options_.connect);
+}
+
+void session::on_connection_lost()
+{
+    if (state_ != state::failed) state_ = state::idle;
+    ping_outstanding_ = false;
+    decoder_.reset();
+    output_.clear();
+}
+
+request session::publish(mqtt::publish message, time_point now)
+{
+    if (state_ != state::connected) return {0, errc::not_connected};
+    message.dup = false; // [MQTT-4.3.1-1, MQTT-4.3.2-1, MQTT-4.3.3-1]
+    message.packet_id = 0;
+    if (message.qos != qos::at_most_once) {
+        message.packet_id = allocate_packet_id();
+        if (message.packet_id == 0) return {0, errc::no_packet_id_available};
+    }
+    if (auto ec = encode(message, output_)) {
+        release_packet_id(message.packet_id);
+        return {0, ec};
+    }
+    if (trace_) trace_(direction::sent, message);
+    last_sent_ = now;
+    auto const id = message.packet_id;
+    if (message.qos != qos::at_most_once) {
+        auto const first = message.qos == qos::at_least_once ? stage::awaiting_puback : stage::awaiting_pubrec;
+        outgoing_.emplace(id, outgoing{std::move(message), first, next_sequence_++}); // [MQTT-4.3.2-1]
+    }
+    return {id, {}};
+}
+
+request session::subscribe(std::vector<subscription> subscriptions, time_point now)
+{
+    if (state_ != state::connected) return {0, errc::not_connected};
+    auto const id = allocate_packet_id();
+    if (id == 0) return {0, errc::no_packet_id_available};
+    mqtt::subscribe s{id, std::move(subscriptions)};
+    if (auto ec = encode(s, output_)) {
+        release_packet_id(id);
+        return {0, ec};
+    }
+    if (trace_) trace_(direction::sent, s);
+    last_sent_ = now;
+    pending_subscribe_.emplace(id, std::move(s.subscriptions));
+    return {id, {}};
+}
+
+request session::unsubscribe(std::vector<std::string> filters, time_point now)
+{
+    if (state_ != state::connected) return {0, errc::not_connected};
+    auto const id = allocate_packet_id();
+    if (id == 0) return {0, errc::no_packet_id_available};
+    mqtt::unsubscribe u{id, std::move(filters)};
+    if (auto ec = encode(u, output_)) {
+        release_packet_id(id);
+        return {0, ec};
+    }
+    if (trace_) trace_(direction::sent, u);
+    last_sent_ = now;
+    pending_unsubscribe_.set(id);
+    return {id, {}};
+}
+
+void session::disconnect(time_point now)
+{
+    if (state_ != state::connected && state_ != state::awaiting_connack) return;
+    send(mqtt::disconnect{}, now);
+    state_ = state::disconnecting;
+}
+
+std::optional<event> session::poll_event()
+{
+    if (events_.empty()) return std::nullopt;
+    event e = std::move(events_.front());
+    events_.pop_front();
+    return e;
+}
+
+void session::send(packet const& p, time_point now)
+{
+    // Packets built here are valid by construction; a failure is a bug in this file.
+    [[maybe_unused]] auto const ec = encode(p, output_);
+    assert(!ec);
+    if (trace_) trace_(direction::sent, p);
+    last_sent_ = now;
+}
+
+void session::fail(std::error_code ec, std::uint8_t connack_code)
+{
+    if (state_ == state::failed) return;
+    state_ = state::failed;
+    events_.emplace_back(session_failed{ec, connack_code});
+}
+
+std::uint16_t session::allocate_packet_id() noexcept
+{
+    // The next identifier not in use, wrapping 65535 -> 1 and skipping 0 [MQTT-2.3.1-1/2].
+    for (std::uint32_t tries = 0; tries < 65535; ++tries) {
+        auto const id = next_id_;
+        next_id_ = static_cast<std::uint16_t>(next_id_ == 65535 ? 1 : next_id_ + 1);
+        if (!ids_in_use_.test(id)) {
+            ids_in_use_.set(id);
+            return id;
+        }
+    }
+    return 0;
+}
+
+} // namespace wsmqtt::mqtt
