@@ -1,0 +1,463 @@
+// The session state machine, driven with packets and a fake clock: no sockets, no sleeping.
+#include "test_support.hpp"
+
+#include "wsmqtt/mqtt/session.hpp"
+
+using namespace wsmqtt::mqtt;
+using namespace std::chrono_literals;
+using wsmqtt::test::decode_all;
+using wsmqtt::test::encoded;
+
+namespace {
+
+/// A session plus the broker's side of the conversation.
+struct harness {
+    time_point now{};
+    session s;
+
+    explicit harness(connect c = default_connect()) : s{session_options{std::move(c), 5s, default_max_packet_size}} {}
+
+    static connect default_connect()
+    {
+        connect c;
+        c.client_id = "test";
+        c.keep_alive = 60;
+        return c;
+    }
+
+    /// What the session queued for sending since the last call.
+    std::vector<packet> sent()
+    {
+        auto packets = decode_all(s.output());
+        s.output().clear();
+        return packets;
+    }
+
+    std::vector<event> events()
+    {
+        std::vector<event> out;
+        while (auto e = s.poll_event()) out.push_back(std::move(*e));
+        return out;
+    }
+
+    void broker_sends(packet const& p) { s.receive(encoded(p), now); }
+
+    /// start + CONNACK accepted, with the output and events cleared.
+    void connect_ok(bool session_present = false)
+    {
+        s.start(now);
+        broker_sends(connack{session_present, 0});
+        (void)sent();
+        auto const e = events();
+        REQUIRE(e.size() == 1);
+        REQUIRE(std::holds_alternative<connected>(e[0]));
+    }
+
+    session_failed single_failure()
+    {
+        auto const e = events();
+        REQUIRE(e.size() == 1);
+        REQUIRE(std::holds_alternative<session_failed>(e[0]));
+        return std::get<session_failed>(e[0]);
+    }
+};
+
+publish message(std::string topic, qos q, std::string payload = "p")
+{
+    return publish{std::move(topic), std::move(payload), q, false, false, 0};
+}
+
+} // namespace
+
+TEST_CASE("start queues CONNECT as the first packet [MQTT-3.1.0-1]", "[session]")
+{
+    harness h;
+    h.s.start(h.now);
+    auto const out = h.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(out[0] == packet{harness::default_connect()});
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("CONNACK accepted reports connected with the session-present flag", "[session]")
+{
+    auto c = harness::default_connect();
+    c.clean_session = false;
+    harness h{c};
+    h.s.start(h.now);
+    h.broker_sends(connack{true, 0});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    CHECK(std::get<connected>(e[0]).session_present);
+    CHECK(h.s.is_connected());
+}
+
+TEST_CASE("CONNACK refused reports the return code [MQTT-3.2.2-5]", "[session]")
+{
+    harness h;
+    h.s.start(h.now);
+    h.broker_sends(connack{false, 4});
+    auto const f = h.single_failure();
+    CHECK(f.ec == errc::connection_refused);
+    CHECK(f.connack_code == 4);
+    CHECK_FALSE(h.s.is_connected());
+}
+
+TEST_CASE("a first packet other than CONNACK is a protocol error [MQTT-3.2.0-1]", "[session]")
+{
+    harness h;
+    h.s.start(h.now);
+    h.broker_sends(publish{"t", "x", qos::at_most_once, false, false, 0});
+    CHECK(h.single_failure().ec == errc::connack_not_first);
+}
+
+TEST_CASE("a second CONNACK is a protocol error", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    h.broker_sends(connack{false, 0});
+    CHECK(h.single_failure().ec == errc::unexpected_connack);
+}
+
+TEST_CASE("session present on a clean session is a protocol error [MQTT-3.2.2-1]", "[session]")
+{
+    harness h;
+    h.s.start(h.now);
+    h.broker_sends(connack{true, 0});
+    CHECK(h.single_failure().ec == errc::session_present_on_clean);
+}
+
+TEST_CASE("no CONNACK within the timeout fails the session", "[session]")
+{
+    harness h;
+    h.s.start(h.now);
+    REQUIRE(h.s.next_deadline() == h.now + 5s);
+    h.s.on_timer(h.now + 4s);
+    CHECK(h.events().empty());
+    h.s.on_timer(h.now + 5s);
+    CHECK(h.single_failure().ec == errc::connack_timeout);
+}
+
+TEST_CASE("QoS 0 publish goes out without packet identifier and completes nothing", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto const r = h.s.publish(message("a", qos::at_most_once), h.now);
+    CHECK(!r.ec);
+    CHECK(r.packet_id == 0);
+    auto const out = h.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(std::get<publish>(out[0]).packet_id == 0);
+    CHECK(h.s.in_flight() == 0);
+}
+
+TEST_CASE("QoS 1 publish completes on PUBACK and frees its identifier [MQTT-4.3.2-1]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto const r = h.s.publish(message("a", qos::at_least_once), h.now);
+    REQUIRE(r.packet_id != 0);
+    auto const out = h.sent();
+    REQUIRE(out.size() == 1);
+    auto const& p = std::get<publish>(out[0]);
+    CHECK(p.packet_id == r.packet_id);
+    CHECK_FALSE(p.dup);
+    CHECK(h.s.in_flight() == 1);
+    h.broker_sends(puback{r.packet_id});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    CHECK(std::get<publish_complete>(e[0]).packet_id == r.packet_id);
+    CHECK(h.s.in_flight() == 0);
+}
+
+TEST_CASE("QoS 2 publish: PUBREC is answered by PUBREL, PUBCOMP completes [MQTT-4.3.3-1]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto const r = h.s.publish(message("a", qos::exactly_once), h.now);
+    (void)h.sent();
+    h.broker_sends(pubrec{r.packet_id});
+    CHECK(h.sent() == std::vector<packet>{pubrel{r.packet_id}});
+    CHECK(h.events().empty());
+    h.broker_sends(pubcomp{r.packet_id});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    CHECK(std::get<publish_complete>(e[0]).packet_id == r.packet_id);
+}
+
+TEST_CASE("an acknowledgement for an identifier never sent is a protocol error [MQTT-2.3.1-7]", "[session]")
+{
+    SECTION("PUBACK")
+    {
+        harness h;
+        h.connect_ok();
+        h.broker_sends(puback{42});
+        CHECK(h.single_failure().ec == errc::unknown_packet_id);
+    }
+    SECTION("PUBCOMP before PUBREC")
+    {
+        harness h;
+        h.connect_ok();
+        auto const r = h.s.publish(message("a", qos::exactly_once), h.now);
+        h.broker_sends(pubcomp{r.packet_id});
+        CHECK(h.single_failure().ec == errc::unknown_packet_id);
+    }
+    SECTION("PUBREC for a QoS 1 message")
+    {
+        harness h;
+        h.connect_ok();
+        auto const r = h.s.publish(message("a", qos::at_least_once), h.now);
+        h.broker_sends(pubrec{r.packet_id});
+        CHECK(h.single_failure().ec == errc::unknown_packet_id);
+    }
+    SECTION("SUBACK")
+    {
+        harness h;
+        h.connect_ok();
+        h.broker_sends(suback{9, {0}});
+        CHECK(h.single_failure().ec == errc::unknown_packet_id);
+    }
+}
+
+TEST_CASE("incoming QoS 1 is delivered and acknowledged with its identifier [MQTT-4.3.2-2]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    h.broker_sends(publish{"t", "x", qos::at_least_once, false, false, 77});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    CHECK(std::get<message_received>(e[0]).message.payload == "x");
+    CHECK(h.sent() == std::vector<packet>{puback{77}});
+}
+
+TEST_CASE("incoming QoS 2 is delivered once even when repeated before PUBREL [MQTT-4.3.3-2]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    publish const m{"t", "once", qos::exactly_once, false, false, 5};
+    h.broker_sends(m);
+    auto dup = m;
+    dup.dup = true;
+    h.broker_sends(dup);
+    CHECK(h.events().size() == 1);
+    CHECK(h.sent() == std::vector<packet>{pubrec{5}, pubrec{5}});
+    h.broker_sends(pubrel{5});
+    CHECK(h.sent() == std::vector<packet>{pubcomp{5}});
+    // After PUBREL the identifier is a new publication.
+    h.broker_sends(m);
+    CHECK(h.events().size() == 1);
+}
+
+TEST_CASE("PUBREL for an unknown identifier is still answered with PUBCOMP [MQTT-4.3.3-2]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    h.broker_sends(pubrel{1000});
+    CHECK(h.sent() == std::vector<packet>{pubcomp{1000}});
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("SUBACK reports each return code, 0x80 included", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto const r = h.s.subscribe({{"a/#", qos::at_least_once}, {"b", qos::exactly_once}}, h.now);
+    REQUIRE(!r.ec);
+    CHECK(h.sent() == std::vector<packet>{subscribe{r.packet_id, {{"a/#", qos::at_least_once}, {"b", qos::exactly_once}}}});
+    h.broker_sends(suback{r.packet_id, {0x01, 0x80}});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    auto const& done = std::get<subscribe_complete>(e[0]);
+    CHECK(done.return_codes == std::vector<std::uint8_t>{0x01, 0x80});
+    CHECK(done.subscriptions[1].filter == "b");
+}
+
+TEST_CASE("SUBACK with the wrong number of codes is a protocol error [MQTT-3.9.3-1]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto const r = h.s.subscribe({{"a", qos::at_most_once}, {"b", qos::at_most_once}}, h.now);
+    h.broker_sends(suback{r.packet_id, {0x00}});
+    CHECK(h.single_failure().ec == errc::suback_count_mismatch);
+}
+
+TEST_CASE("UNSUBACK completes the matching UNSUBSCRIBE", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto const r = h.s.unsubscribe({"a"}, h.now);
+    CHECK(h.sent() == std::vector<packet>{unsubscribe{r.packet_id, {"a"}}});
+    h.broker_sends(unsuback{r.packet_id});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    CHECK(std::holds_alternative<unsubscribe_complete>(e[0]));
+}
+
+TEST_CASE("packet identifiers skip those in use and wrap from 65535 to 1 [MQTT-2.3.1-2]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto const first = h.s.publish(message("a", qos::at_least_once), h.now).packet_id;
+    CHECK(first == 1);
+    // Complete 65533 more so the counter comes round to 65535, keeping id 1 in flight.
+    for (int i = 0; i < 65533; ++i) {
+        auto const id = h.s.publish(message("a", qos::at_least_once), h.now).packet_id;
+        h.broker_sends(puback{id});
+    }
+    (void)h.events();
+    CHECK(h.s.publish(message("a", qos::at_least_once), h.now).packet_id == 65535);
+    CHECK(h.s.publish(message("a", qos::at_least_once), h.now).packet_id == 2); // 1 is still in use
+}
+
+TEST_CASE("with every identifier in flight, a new QoS 1 publish is refused", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    for (int i = 0; i < 65535; ++i) REQUIRE(!h.s.publish(message("a", qos::at_least_once), h.now).ec);
+    CHECK(h.s.publish(message("a", qos::at_least_once), h.now).ec == errc::no_packet_id_available);
+    CHECK(!h.s.publish(message("a", qos::at_most_once), h.now).ec); // QoS 0 needs no identifier
+}
+
+TEST_CASE("PINGREQ goes out after keepalive seconds without sending [MQTT-3.1.2-23]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    CHECK(h.s.next_deadline() == h.now + 60s);
+    h.s.on_timer(h.now + 59s);
+    CHECK(h.sent().empty());
+    h.s.on_timer(h.now + 60s);
+    CHECK(h.sent() == std::vector<packet>{pingreq{}});
+}
+
+TEST_CASE("sending anything postpones the next PINGREQ", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    (void)h.s.publish(message("a", qos::at_most_once), h.now + 30s);
+    CHECK(h.s.next_deadline() == h.now + 90s);
+}
+
+TEST_CASE("no PINGRESP within half the keepalive fails the session (§3.1.2.10)", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    h.s.on_timer(h.now + 60s);
+    (void)h.sent();
+    CHECK(h.s.next_deadline() == h.now + 90s);
+    h.s.on_timer(h.now + 89s);
+    CHECK(h.events().empty());
+    h.s.on_timer(h.now + 90s);
+    CHECK(h.single_failure().ec == errc::pingresp_timeout);
+}
+
+TEST_CASE("PINGRESP in time keeps the session alive", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    h.s.on_timer(h.now + 60s);
+    CHECK(h.sent() == std::vector<packet>{pingreq{}});
+    h.broker_sends(pingresp{});
+    h.s.on_timer(h.now + 95s);
+    CHECK(h.events().empty());
+    CHECK(h.sent().empty());
+}
+
+TEST_CASE("keepalive 0 never pings", "[session]")
+{
+    auto c = harness::default_connect();
+    c.keep_alive = 0;
+    harness h{c};
+    h.connect_ok();
+    CHECK_FALSE(h.s.next_deadline());
+    h.s.on_timer(h.now + 10h);
+    CHECK(h.sent().empty());
+}
+
+TEST_CASE("a packet only clients send is a protocol error (§4.8)", "[session]")
+{
+    for (packet const& p : {packet{pingreq{}}, packet{disconnect{}}, packet{subscribe{1, {{"a", qos::at_most_once}}}}}) {
+        harness h;
+        h.connect_ok();
+        h.broker_sends(p);
+        CHECK(h.single_failure().ec == errc::server_only_packet);
+    }
+}
+
+TEST_CASE("malformed bytes from the broker fail the session [MQTT-4.8.0-1]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    h.s.receive(wsmqtt::test::b({0x36, 0x03, 0x00, 0x01, 't'}), h.now); // QoS 3
+    CHECK(h.single_failure().ec == errc::invalid_qos);
+    // Once failed, further input is ignored.
+    h.broker_sends(publish{"t", "x", qos::at_most_once, false, false, 0});
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("packets after a failure in the same read are not delivered", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    auto stream = wsmqtt::test::b({0x40, 0x02, 0x00, 0x09}); // PUBACK for id 9, never sent
+    auto const next = encoded(publish{"t", "x", qos::at_most_once, false, false, 0});
+    stream.insert(stream.end(), next.begin(), next.end());
+    h.s.receive(stream, h.now);
+    CHECK(h.single_failure().ec == errc::unknown_packet_id);
+}
+
+TEST_CASE("unacknowledged QoS 1 is resent with DUP after reconnecting a persistent session [MQTT-4.4.0-1]", "[session]")
+{
+    auto c = harness::default_connect();
+    c.clean_session = false;
+    harness h{c};
+    h.connect_ok();
+    auto const a = h.s.publish(message("a", qos::at_least_once, "1"), h.now).packet_id;
+    auto const b = h.s.publish(message("b", qos::exactly_once, "2"), h.now).packet_id;
+    auto const c2 = h.s.publish(message("c", qos::exactly_once, "3"), h.now).packet_id;
+    (void)h.sent();
+    h.broker_sends(pubrec{c2}); // c reached the broker: only PUBREL is owed
+    (void)h.sent();
+
+    h.s.on_connection_lost();
+    h.s.start(h.now);
+    h.broker_sends(connack{true, 0});
+    auto const out = h.sent();
+    REQUIRE(out.size() == 4);
+    CHECK(std::holds_alternative<connect>(out[0]));
+    // In the original order [MQTT-4.6.0-1], PUBLISH with DUP=1 [MQTT-3.3.1-1], PUBREL for c.
+    CHECK(out[1] == packet{publish{"a", "1", qos::at_least_once, false, true, a}});
+    CHECK(out[2] == packet{publish{"b", "2", qos::exactly_once, false, true, b}});
+    CHECK(out[3] == packet{pubrel{c2}});
+}
+
+TEST_CASE("a clean session forgets in-flight messages on reconnect [MQTT-3.1.2-6]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    (void)h.s.publish(message("a", qos::at_least_once), h.now);
+    h.s.on_connection_lost();
+    h.s.start(h.now);
+    h.broker_sends(connack{false, 0});
+    CHECK(h.sent().size() == 1); // CONNECT only
+    CHECK(h.s.in_flight() == 0);
+}
+
+TEST_CASE("nothing is sent after DISCONNECT [MQTT-3.14.4-2]", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    h.s.disconnect(h.now);
+    CHECK(h.sent() == std::vector<packet>{disconnect{}});
+    CHECK(h.s.publish(message("a", qos::at_most_once), h.now).ec == errc::not_connected);
+    h.broker_sends(publish{"t", "x", qos::at_least_once, false, false, 3});
+    CHECK(h.sent().empty());
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("requests before CONNACK are refused", "[session]")
+{
+    harness h;
+    h.s.start(h.now);
+    CHECK(h.s.publish(message("a", qos::at_most_once), h.now).ec == errc::not_connected);
+    CHECK(h.s.subscribe({{"a", qos::at_most_once}}, h.now).ec == errc::not_connected);
+}
