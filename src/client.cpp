@@ -244,9 +244,13 @@ private:
 
     void on_event(mqtt::session_failed const& e)
     {
-        if (e.ec == mqtt::errc::connection_refused)
+        if (e.ec == mqtt::errc::connection_refused) {
+            // Brokers answer bad credentials with 4 or 5 (mosquitto 2.0 says "not authorised").
+            bool const credentials = cfg_.username && (e.connack_code == 4 || e.connack_code == 5);
             return finish(static_cast<exit_code>(to_int(exit_code::connack_base) + e.connack_code),
-                          fmt::format("connection refused by broker: {}", mqtt::connect_return_code_text(e.connack_code)));
+                          fmt::format("connection refused by broker: {}{}", mqtt::connect_return_code_text(e.connack_code),
+                                      credentials ? " (check the user name and password)" : ""));
+        }
         if (e.ec == mqtt::errc::connack_timeout || e.ec == mqtt::errc::pingresp_timeout)
             return finish(exit_code::network, e.ec.message());
         finish(exit_code::protocol, fmt::format("protocol error: {}", e.ec.message()));

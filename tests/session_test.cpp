@@ -230,7 +230,7 @@ TEST_CASE("incoming QoS 1 is delivered and acknowledged with its identifier [MQT
     CHECK(h.sent() == std::vector<packet>{puback{77}});
 }
 
-TEST_CASE("incoming QoS 2 is delivered once even when repeated before PUBREL [MQTT-4.3.3-2]", "[session]")
+TEST_CASE("incoming QoS 2 is delivered once, on PUBREL, even when repeated before it [MQTT-4.3.3-2]", "[session]")
 {
     harness h;
     h.connect_ok();
@@ -239,13 +239,34 @@ TEST_CASE("incoming QoS 2 is delivered once even when repeated before PUBREL [MQ
     auto dup = m;
     dup.dup = true;
     h.broker_sends(dup);
-    CHECK(h.events().size() == 1);
+    CHECK(h.events().empty());
     CHECK(h.sent() == std::vector<packet>{pubrec{5}, pubrec{5}});
     h.broker_sends(pubrel{5});
     CHECK(h.sent() == std::vector<packet>{pubcomp{5}});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    CHECK(std::get<message_received>(e[0]).message == m);
     // After PUBREL the identifier is a new publication.
     h.broker_sends(m);
+    h.broker_sends(pubrel{5});
     CHECK(h.events().size() == 1);
+}
+
+TEST_CASE("an incoming QoS 2 message survives a reconnect of a persistent session until PUBREL", "[session]")
+{
+    auto c = harness::default_connect();
+    c.clean_session = false;
+    harness h{c};
+    h.connect_ok();
+    h.broker_sends(publish{"t", "kept", qos::exactly_once, false, false, 8});
+    h.s.on_connection_lost();
+    h.s.start(h.now);
+    h.broker_sends(connack{true, 0});
+    (void)h.events();
+    h.broker_sends(pubrel{8}); // the broker resumes the flow [MQTT-4.4.0-1]
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    CHECK(std::get<message_received>(e[0]).message.payload == "kept");
 }
 
 TEST_CASE("PUBREL for an unknown identifier is still answered with PUBCOMP [MQTT-4.3.3-2]", "[session]")

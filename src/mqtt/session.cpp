@@ -40,7 +40,7 @@ void session::start(time_point now)
         // CleanSession=1: the previous session's state is not reused [MQTT-3.1.2-6].
         for (auto const& [id, o] : outgoing_) release_packet_id(id);
         outgoing_.clear();
-        incoming_qos2_.reset();
+        awaiting_pubrel_.clear();
     }
     for (auto const& [id, subs] : pending_subscribe_) release_packet_id(id);
     pending_subscribe_.clear();
@@ -96,8 +96,11 @@ void session::handle(packet&& p, time_point now)
                 send(pubrel{a.packet_id}, now);
             },
             [&](pubrel const& a) {
-                // Release the id and answer PUBCOMP even for an unknown id [MQTT-4.3.3-2].
-                incoming_qos2_.reset(a.packet_id);
+                // Deliver now; answer PUBCOMP even for an unknown id [MQTT-4.3.3-2].
+                if (auto const it = awaiting_pubrel_.find(a.packet_id); it != awaiting_pubrel_.end()) {
+                    events_.emplace_back(message_received{std::move(it->second)});
+                    awaiting_pubrel_.erase(it);
+                }
                 send(pubcomp{a.packet_id}, now);
             },
             [&](pubcomp const& a) {
@@ -155,11 +158,8 @@ void session::on_publish(mqtt::publish&& m, time_point now)
     }
     case qos::exactly_once: {
         auto const id = m.packet_id;
-        // A repeated PUBLISH before PUBREL is acknowledged again but not delivered [MQTT-4.3.3-2].
-        if (!incoming_qos2_.test(id)) {
-            incoming_qos2_.set(id);
-            events_.emplace_back(message_received{std::move(m)});
-        }
+        // A repeated PUBLISH before PUBREL is acknowledged again but kept once [MQTT-4.3.3-2].
+        awaiting_pubrel_.try_emplace(id, std::move(m));
         send(pubrec{id}, now);
         break;
     }

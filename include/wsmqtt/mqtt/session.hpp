@@ -118,7 +118,9 @@ private:
     std::uint16_t next_id_ = 1;
     std::uint64_t next_sequence_ = 0;
     std::map<std::uint16_t, outgoing> outgoing_;                         ///< QoS 1/2 we sent
-    std::bitset<65536> incoming_qos2_;                                   ///< PUBREC sent, PUBREL not yet seen
+    /// Incoming QoS 2 messages: PUBREC sent, delivered when PUBREL arrives (method B of
+    /// §4.3.3, as libmosquitto does), so PUBCOMP always precedes a DISCONNECT that follows.
+    std::map<std::uint16_t, mqtt::publish> awaiting_pubrel_;
     std::map<std::uint16_t, std::vector<subscription>> pending_subscribe_;
     std::bitset<65536> pending_unsubscribe_;
 
