@@ -1,0 +1,38 @@
+# bash completion for wsmqtt                                    -*- shell-script -*-
+# Installed as share/bash-completion/completions/wsmqtt; or: source completions/wsmqtt.bash
+
+_wsmqtt() {
+  local cur prev words cword
+  if declare -F _init_completion >/dev/null; then
+    _init_completion || return
+  else
+    cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+  fi
+
+  local common="-h --host -p --port -L --url --tls --tcp --ws-path --connect-timeout --cafile
+    --insecure -i --id -k --keepalive -c --disable-clean-session -u --username -P --pw
+    -V --protocol-version -q --qos -W -d --debug --quiet --help"
+  local sub_opts="-t --topic -C --count -F --format -v --verbose -N"
+  local pub_opts="-t --topic -m --message -f --file -s --stdin-file -n --null-message -r --retain"
+
+  local command="" w
+  for w in "${words[@]:1:cword-1}"; do
+    case $w in sub|pub) command=$w; break ;; esac
+  done
+
+  case $prev in
+    -q|--qos) COMPREPLY=($(compgen -W "0 1 2" -- "$cur")); return ;;
+    -V|--protocol-version) COMPREPLY=($(compgen -W "mqttv311 mqttv31" -- "$cur")); return ;;
+    -f|--file|--cafile) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
+    -L|--url) COMPREPLY=($(compgen -W "ws:// wss:// mqtt:// mqtts://" -- "$cur")); compopt -o nospace 2>/dev/null || true; return ;;
+    -h|--host|-p|--port|-t|--topic|-m|--message|-i|--id|-k|--keepalive|-u|--username|-P|--pw|-W|-C|--count|-F|--format|--ws-path|--connect-timeout)
+      return ;;
+  esac
+
+  case $command in
+    "") COMPREPLY=($(compgen -W "sub pub --help --version" -- "$cur")) ;;
+    sub) COMPREPLY=($(compgen -W "$common $sub_opts" -- "$cur")) ;;
+    pub) COMPREPLY=($(compgen -W "$common $pub_opts" -- "$cur")) ;;
+  esac
+}
+complete -F _wsmqtt wsmqtt

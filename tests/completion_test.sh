@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Drives the bash completion function with COMP_WORDS, as bash does on <Tab>.
+set -euo pipefail
+source "$(dirname "$0")/../completions/wsmqtt.bash"
+
+fail=0
+expect() { # expect "<words>" <word expected among the candidates>
+  local line=$1 want=$2
+  read -ra COMP_WORDS <<<"$line"
+  [[ $line == *" " ]] && COMP_WORDS+=("")
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+  COMPREPLY=()
+  _wsmqtt
+  if [[ " ${COMPREPLY[*]} " != *" $want "* ]]; then
+    echo "FAIL: '$line' should offer '$want', got: ${COMPREPLY[*]}"; fail=1
+  fi
+}
+reject() { # reject "<words>" <word that must not be offered>
+  local line=$1 bad=$2
+  read -ra COMP_WORDS <<<"$line"
+  [[ $line == *" " ]] && COMP_WORDS+=("")
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+  COMPREPLY=()
+  _wsmqtt
+  if [[ " ${COMPREPLY[*]} " == *" $bad "* ]]; then
+    echo "FAIL: '$line' should not offer '$bad'"; fail=1
+  fi
+}
+
+expect "wsmqtt " sub
+expect "wsmqtt " pub
+expect "wsmqtt sub --to" --topic
+expect "wsmqtt sub -" -C
+expect "wsmqtt pub -" -m
+reject "wsmqtt sub -" -m
+reject "wsmqtt pub -" -C
+expect "wsmqtt pub -q " 2
+expect "wsmqtt sub -V " mqttv31
+expect "wsmqtt sub -L w" wss://
+[[ $fail -eq 0 ]] && echo "bash completion: all cases pass"
+exit $fail
