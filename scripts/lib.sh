@@ -49,9 +49,11 @@ install_dependencies() {
   fi
 }
 
-# Configures and builds into build/ (Release). Extra arguments go to cmake's configure step.
+# Configures and builds into build/ (Release). BUILD_TARGET, when set, builds only that
+# target. Extra arguments go to cmake's configure step.
 build_wsmqtt() {
-  local generator=()
+  local generator=() target=()
+  [[ -n ${BUILD_TARGET:-} ]] && target=(--target "$BUILD_TARGET")
   command -v ninja >/dev/null && generator=(-G Ninja)
   # A build folder made with another generator cannot be reused.
   if [[ -f build/CMakeCache.txt ]] && ! grep -q "CMAKE_GENERATOR:INTERNAL=${generator[1]:-Unix Makefiles}" build/CMakeCache.txt; then
@@ -59,7 +61,7 @@ build_wsmqtt() {
   fi
   echo "==> building" >&2
   cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=Release "$@" >&2
-  cmake --build build --parallel "$(nproc)" >&2
+  cmake --build build --parallel "$(nproc)" "${target[@]}" >&2
 }
 
 # A TCP port nothing listens on, on 127.0.0.1.

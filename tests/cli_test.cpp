@@ -46,14 +46,14 @@ TEST_CASE("sub defaults: ws://localhost/mqtt, QoS 0, a random wsmqtt- client id"
     CHECK(parsed({"sub", "-t", "#"}).client_id != c.client_id);
 }
 
-TEST_CASE("-h is the host and -p the port, as in mosquitto_sub", "[cli]")
+TEST_CASE("host is -h and port is -p, as in mosquitto_sub", "[cli]")
 {
     auto const c = parsed({"sub", "-h", "broker.example", "-p", "8080", "-t", "a", "-t", "b/+"});
     CHECK(c.endpoint == endpoint{scheme::ws, "broker.example", 8080, "/mqtt"});
     CHECK(c.topics == std::vector<std::string>{"a", "b/+"});
 }
 
-TEST_CASE("--tls, --tcp, --cafile and --insecure choose the transport", "[cli]")
+TEST_CASE("transport chosen by --tls, --tcp, --cafile and --insecure", "[cli]")
 {
     CHECK(parsed({"sub", "-t", "a", "--tls"}).endpoint.scheme == scheme::wss);
     CHECK(parsed({"sub", "-t", "a", "--tls"}).endpoint.port == 443);
@@ -64,7 +64,7 @@ TEST_CASE("--tls, --tcp, --cafile and --insecure choose the transport", "[cli]")
     CHECK(parsed({"sub", "-t", "a", "--tcp", "--tls"}).endpoint.scheme == scheme::mqtts);
 }
 
-TEST_CASE("-L gives transport, host, port, path and credentials", "[cli]")
+TEST_CASE("URL option -L gives transport, host, port, path and credentials", "[cli]")
 {
     auto const c = parsed({"pub", "-L", "wss://alice:s3cret@h:8443/ws", "-t", "a", "-m", "x"});
     CHECK(c.endpoint == endpoint{scheme::wss, "h", 8443, "/ws"});
@@ -76,7 +76,7 @@ TEST_CASE("-L gives transport, host, port, path and credentials", "[cli]")
     CHECK(d.password == "y");
 }
 
-TEST_CASE("--ws-path sets the WebSocket path, adding the leading slash", "[cli]")
+TEST_CASE("WebSocket path from --ws-path, with a leading slash added", "[cli]")
 {
     CHECK(parsed({"sub", "-t", "a", "--ws-path", "ws"}).endpoint.path == "/ws");
     CHECK(parsed({"sub", "-t", "a", "--ws-path", "/"}).endpoint.path == "/");
@@ -131,7 +131,7 @@ TEST_CASE("invalid input is a usage error before connecting", "[cli]")
     require_usage_error({"pub", "-t", std::string(65'536, 'a').c_str(), "-m", "x"}); // topic too long
 }
 
-TEST_CASE("--help and --version exit 0 without running", "[cli]")
+TEST_CASE("help and version exit 0 without running", "[cli]")
 {
     auto const help = parse({"--help"});
     CHECK_FALSE(help.cfg);

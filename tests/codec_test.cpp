@@ -200,7 +200,7 @@ TEST_CASE("encode refuses invalid SUBSCRIBE requests", "[codec]")
     CHECK(out.empty());
 }
 
-TEST_CASE("SUBACK: granted QoS and 0x80 failure; other codes refused [MQTT-3.9.3-2]", "[codec]")
+TEST_CASE("SUBACK: granted QoS and 0x80 failure, other codes refused [MQTT-3.9.3-2]", "[codec]")
 {
     require_round_trip(suback{10, {0x01, 0x80, 0x00}}, b({0x90, 0x05, 0x00, 0x0A, 0x01, 0x80, 0x00}));
     require_decode_error(b({0x90, 0x03, 0x00, 0x0A, 0x03}), errc::invalid_return_code);

@@ -33,7 +33,7 @@ TEST_CASE("URL schemes pick the transport and its default port", "[url]")
     CHECK(parsed("mqtts://h").endpoint == endpoint{scheme::mqtts, "h", 8883, "/mqtt"});
 }
 
-TEST_CASE("URL path is the WebSocket path; / stays /", "[url]")
+TEST_CASE("URL path is the WebSocket path, and / stays /", "[url]")
 {
     CHECK(parsed("ws://h:8080/ws").endpoint == endpoint{scheme::ws, "h", 8080, "/ws"});
     CHECK(parsed("ws://h:8080/").endpoint.path == "/");

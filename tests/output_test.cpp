@@ -54,7 +54,7 @@ TEST_CASE("the payload is written byte for byte, NUL included", "[output]")
     CHECK(render("%p", bin) == std::string{"a\0b\n", 4});
 }
 
-TEST_CASE("escapes \\n \\t \\0 \\\\ and -N", "[output]")
+TEST_CASE("escape sequences and -N", "[output]")
 {
     CHECK(render("%t\\t%p\\0", sample, true) == std::string{"demo/hello\thello from wsmqtt\0", 29});
     CHECK(render("a\\\\b\\n", sample, true) == "a\\b\n");
