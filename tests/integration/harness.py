@@ -333,3 +333,61 @@ class BrokerTestCase(unittest.TestCase):
         self.assertTrue(lines[0].startswith("wsmqtt: error: "), lines[0])
         self.assertIn(text, lines[0])
         self.assertEqual(result.returncode, expected_code, result.stderr)
+
+
+class ScriptedWebSocketServer:
+    """Answers one WebSocket upgrade with a scripted HTTP response and records the request.
+
+    For handshake outcomes a real mosquitto does not produce (it accepts every path and always
+    selects `mqtt`): an HTTP error, a redirect, a missing or different subprotocol.
+    """
+
+    GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
+
+    def __init__(self, status="101 Switching Protocols", headers=(), upgrade=True):
+        self.status, self.headers, self.upgrade = status, list(headers), upgrade
+        self.request_line, self.request_headers = None, {}
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import base64
+        import hashlib
+        self.server.settimeout(15)
+        try:
+            conn, _ = self.server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(15)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            head = data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+            self.request_line = head[0]
+            for line in head[1:]:
+                name, _, value = line.partition(":")
+                self.request_headers[name.strip().lower()] = value.strip()
+            lines = [f"HTTP/1.1 {self.status}"]
+            if self.upgrade:
+                key = self.request_headers.get("sec-websocket-key", "")
+                accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
+                lines += ["Upgrade: websocket", "Connection: Upgrade", f"Sec-WebSocket-Accept: {accept}"]
+            else:
+                lines += ["Content-Length: 0"]
+            lines += self.headers
+            conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            try:
+                while conn.recv(4096):
+                    pass
+            except OSError:
+                pass
+
+    def close(self):
+        self.server.close()
+        self.thread.join(timeout=5)

@@ -116,5 +116,21 @@ class HelpAndVersion(unittest.TestCase):
         self.assertRegex(got.stdout.decode(), r"^wsmqtt \d+\.\d+\.\d+")
 
 
+
+class BrokerGoesAway(unittest.TestCase):
+    """A broker of its own, stopped under a running subscriber."""
+
+    def test_subscriber_reports_a_lost_connection(self):
+        from harness import Broker, Subscriber
+        broker = Broker().start()
+        try:
+            sub = Subscriber("-h", "127.0.0.1", "-p", broker.ports["ws"], "-t", "#").ready()
+        finally:
+            broker.stop()
+        code, _ = sub.finish(timeout=15)
+        self.assertEqual(code, 1)
+        self.assertEqual(sub.errors(), ["wsmqtt: error: connection closed by the broker"])
+
+
 if __name__ == "__main__":
     unittest.main()

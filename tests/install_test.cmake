@@ -1,0 +1,17 @@
+# Installs into a scratch prefix and runs the installed binary.
+file(REMOVE_RECURSE ${PREFIX})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX}
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cmake --install failed: ${rc}")
+endif()
+foreach(f bin/wsmqtt share/bash-completion/completions/wsmqtt)
+  if(NOT EXISTS ${PREFIX}/${f})
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+execute_process(COMMAND ${PREFIX}/bin/wsmqtt --version OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^wsmqtt [0-9]+\\.[0-9]+\\.[0-9]+")
+  message(FATAL_ERROR "installed binary does not run: ${rc} ${out}")
+endif()
+message(STATUS "installed and ran: ${out}")
