@@ -5,7 +5,9 @@ password, and a TLS listener whose certificate names another host. Certificates 
 test CA made with openssl when the broker starts. Everything listens on 127.0.0.1 only.
 """
 
+import base64
 import getpass
+import hashlib
 import os
 import shutil
 import signal
@@ -241,17 +243,10 @@ class Subscriber:
         return [l for l in self.stderr_lines if l.startswith("wsmqtt: error:")]
 
 
-class ScriptedBroker:
-    """A one-connection MQTT broker over plain TCP that answers from a script.
+class OneConnectionServer:
+    """A loopback server that accepts one connection and hands it to handle(conn)."""
 
-    Only for what a real mosquitto 2.0 will not do (it grants every subscription, so it
-    never sends SUBACK 0x80). `answers` maps a packet type received to the bytes to send
-    back; "{id}" in an answer is replaced by the packet identifier received.
-    """
-
-    def __init__(self, answers):
-        self.answers = answers
-        self.received = []
+    def __init__(self):
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -265,39 +260,67 @@ class ScriptedBroker:
             return
         with conn:
             conn.settimeout(15)
-            buffer = b""
-            while True:
-                try:
-                    data = conn.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                buffer += data
-                while len(buffer) >= 2:
-                    length, used, multiplier = 0, 1, 1
-                    while used < len(buffer):
-                        length += (buffer[used] & 0x7F) * multiplier
-                        multiplier *= 128
-                        used += 1
-                        if buffer[used - 1] & 0x80 == 0:
-                            break
-                    else:
-                        break
-                    if len(buffer) < used + length:
-                        break
-                    packet, buffer = buffer[:used + length], buffer[used + length:]
-                    kind = packet[0] >> 4
-                    self.received.append(kind)
-                    answer = self.answers.get(kind)
-                    if answer is not None:
-                        if kind in (8, 10):  # SUBSCRIBE/UNSUBSCRIBE: echo the packet id
-                            answer = answer.replace(b"{id}", packet[used:used + 2])
-                        conn.sendall(answer)
+            try:
+                self.handle(conn)
+            except OSError:
+                pass
+
+    def handle(self, conn):
+        raise NotImplementedError
 
     def close(self):
         self.server.close()
         self.thread.join(timeout=5)
+
+
+class ScriptedBroker(OneConnectionServer):
+    """A one-connection MQTT broker over plain TCP that answers from a script.
+
+    Only for what a real mosquitto 2.0 will not do (it grants every subscription, so it
+    never sends SUBACK 0x80). `answers` maps a packet type received to the bytes to send
+    back; "{id}" in an answer is replaced by the packet identifier received.
+    """
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.received = []
+        super().__init__()
+
+    def handle(self, conn):
+        buffer = b""
+        while data := conn.recv(65536):
+            buffer += data
+            while (packet := self._take_packet(buffer)) is not None:
+                buffer = buffer[len(packet):]
+                kind = packet[0] >> 4
+                self.received.append(kind)
+                answer = self.answers.get(kind)
+                if answer is not None:
+                    if kind in (8, 10):  # SUBSCRIBE/UNSUBSCRIBE: echo the packet id
+                        header = len(packet) - self._remaining_length(packet)
+                        answer = answer.replace(b"{id}", packet[header:header + 2])
+                    conn.sendall(answer)
+
+    @staticmethod
+    def _remaining_length(data):
+        length, multiplier = 0, 1
+        for i in range(1, min(len(data), 5)):
+            length += (data[i] & 0x7F) * multiplier
+            multiplier *= 128
+            if data[i] & 0x80 == 0:
+                return length
+        return None
+
+    @classmethod
+    def _take_packet(cls, buffer):
+        """The first whole packet in buffer, or None."""
+        length = cls._remaining_length(buffer)
+        if length is None:
+            return None
+        header = 2
+        while buffer[header - 1] & 0x80:
+            header += 1
+        return buffer[:header + length] if len(buffer) >= header + length else None
 
 
 class BrokerTestCase(unittest.TestCase):
@@ -335,7 +358,7 @@ class BrokerTestCase(unittest.TestCase):
         self.assertEqual(result.returncode, expected_code, result.stderr)
 
 
-class ScriptedWebSocketServer:
+class ScriptedWebSocketServer(OneConnectionServer):
     """Answers one WebSocket upgrade with a scripted HTTP response and records the request.
 
     For handshake outcomes a real mosquitto does not produce (it accepts every path and always
@@ -347,47 +370,28 @@ class ScriptedWebSocketServer:
     def __init__(self, status="101 Switching Protocols", headers=(), upgrade=True):
         self.status, self.headers, self.upgrade = status, list(headers), upgrade
         self.request_line, self.request_headers = None, {}
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self):
-        import base64
-        import hashlib
-        self.server.settimeout(15)
-        try:
-            conn, _ = self.server.accept()
-        except OSError:
-            return
-        with conn:
-            conn.settimeout(15)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            head = data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
-            self.request_line = head[0]
-            for line in head[1:]:
-                name, _, value = line.partition(":")
-                self.request_headers[name.strip().lower()] = value.strip()
-            lines = [f"HTTP/1.1 {self.status}"]
-            if self.upgrade:
-                key = self.request_headers.get("sec-websocket-key", "")
-                accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
-                lines += ["Upgrade: websocket", "Connection: Upgrade", f"Sec-WebSocket-Accept: {accept}"]
-            else:
-                lines += ["Content-Length: 0"]
-            lines += self.headers
-            conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-            try:
-                while conn.recv(4096):
-                    pass
-            except OSError:
-                pass
-
-    def close(self):
-        self.server.close()
-        self.thread.join(timeout=5)
+    def handle(self, conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        head = data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+        self.request_line = head[0]
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            self.request_headers[name.strip().lower()] = value.strip()
+        lines = [f"HTTP/1.1 {self.status}"]
+        if self.upgrade:
+            key = self.request_headers.get("sec-websocket-key", "")
+            accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode()).digest()).decode()
+            lines += ["Upgrade: websocket", "Connection: Upgrade", f"Sec-WebSocket-Accept: {accept}"]
+        else:
+            lines += ["Content-Length: 0"]
+        lines += self.headers
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        while conn.recv(4096):  # until the client closes
+            pass
