@@ -1,5 +1,5 @@
-// mosquitto_sub/mosquitto_pub-compatible options with CLI11. The only translation unit that
-// includes CLI11; its exceptions end here.
+// mosquitto_sub/mosquitto_pub-compatible options with CLI11, an options file and environment
+// variables. The only translation unit that includes CLI11; its exceptions end here.
 #include "wsmqtt/cli.hpp"
 
 #include "wsmqtt/exit_code.hpp"
@@ -12,11 +12,15 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <random>
-#include <sstream>
+#include <unistd.h>
 
 namespace wsmqtt {
 namespace {
@@ -29,6 +33,7 @@ struct raw_options {
     std::vector<std::string> topics;
     int qos = 0;
     std::string client_id;
+    std::string client_id_prefix;
     std::optional<std::string> username;
     std::optional<std::string> password;
     int keepalive = 60;
@@ -40,23 +45,50 @@ struct raw_options {
     std::string protocol_version = "mqttv311";
     bool no_clean = false;
     double connect_timeout = 10;
+    std::string options_file;
+    std::optional<std::string> will_topic;
+    std::optional<std::string> will_payload;
+    int will_qos = 0;
+    bool will_retain = false;
+    bool debug = false;
+    bool quiet = false;
+    // sub
     int count = 0;
     int timeout = 0;
     std::optional<std::string> format;
+    bool json = false;
     bool verbose = false;
     bool no_newline = false;
+    std::vector<std::string> hidden;
+    std::vector<std::string> unsubscribe;
+    bool exit_after_subscribe = false;
+    bool retained_only = false;
+    bool remove_retained = false;
+    bool skip_retained = false;
+    bool rate = false;
+    // pub
     std::optional<std::string> message;
     std::optional<std::string> file;
     bool null_message = false;
     bool stdin_message = false;
+    bool stdin_lines = false;
+    std::optional<std::string> topic_separator;
     bool retain = false;
-    bool debug = false;
-    bool quiet = false;
+    int repeat = 1;
+    double repeat_delay = 0;
+    int max_inflight = 20;
 };
 
 class usage_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+constexpr char const* environment_help =
+    "Environment:\n"
+    "  WSMQTT_HOST, WSMQTT_PORT, WSMQTT_USERNAME, WSMQTT_PASSWORD  defaults for -h, -p, -u, -P\n"
+    "Files:\n"
+    "  $XDG_CONFIG_HOME/wsmqtt/{sub,pub}.conf (default ~/.config/wsmqtt/...), or -o FILE:\n"
+    "  one option per line ('-h broker', '--port 8080'); the environment and the command line win.";
 
 std::string random_client_id()
 {
@@ -69,16 +101,17 @@ std::string random_client_id()
     return id;
 }
 
-std::string topic_problem(std::string_view topic, std::error_code ec)
+std::string topic_problem(std::string_view topic, std::error_code ec, std::string_view what = "topic")
 {
     using mqtt::errc;
-    if (ec == errc::invalid_topic && topic.empty()) return "empty topic";
-    if (ec == errc::invalid_topic) return fmt::format("invalid topic '{}': wildcards (+ #) are not allowed when publishing", topic);
+    if (ec == errc::invalid_topic && topic.empty()) return fmt::format("empty {}", what);
+    if (ec == errc::invalid_topic)
+        return fmt::format("invalid {} '{}': wildcards (+ #) are not allowed when publishing", what, topic);
     if (ec == errc::invalid_topic_filter)
         return fmt::format("invalid topic filter '{}': '+' and '#' must fill a whole level, '#' only last", topic);
-    if (ec == errc::string_too_long) return "topic longer than 65535 bytes";
-    if (ec == errc::invalid_utf8) return "topic is not valid UTF-8";
-    return fmt::format("invalid topic '{}': {}", topic, ec.message());
+    if (ec == errc::string_too_long) return fmt::format("{} longer than 65535 bytes", what);
+    if (ec == errc::invalid_utf8) return fmt::format("{} is not valid UTF-8", what);
+    return fmt::format("invalid {} '{}': {}", what, topic, ec.message());
 }
 
 std::string read_all(std::istream& in)
@@ -86,12 +119,23 @@ std::string read_all(std::istream& in)
     return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
 }
 
+void check_filters(std::vector<std::string> const& filters)
+{
+    for (auto const& f : filters)
+        if (auto ec = mqtt::check_topic_filter(f)) throw usage_error(topic_problem(f, ec));
+}
+
+mqtt::qos to_qos(int value, std::string_view flag)
+{
+    if (value < 0 || value > 2) throw usage_error(fmt::format("{} must be 0, 1 or 2, not {}", flag, value));
+    return static_cast<mqtt::qos>(value);
+}
+
 void add_common_options(CLI::App& app, raw_options& o)
 {
     app.add_option("-h,--host", o.host, "Broker host name or address (default localhost)")->group("Connection");
     app.add_option("-p,--port", o.port, "Broker port (default 80 ws, 443 wss, 1883 mqtt, 8883 mqtts)")->group("Connection");
-    app.add_option("-L,--url", o.url, "Broker URL: ws[s]://[user[:pass]@]host[:port][/path] or mqtt[s]://...")
-        ->group("Connection")->excludes("--host")->excludes("--port");
+    app.add_option("-L,--url", o.url, "Broker URL: ws[s]://[user[:pass]@]host[:port][/path] or mqtt[s]://...")->group("Connection");
     app.add_flag("--tls", o.tls, "Use TLS: wss:// (or mqtts:// with --tcp)")->group("Connection");
     app.add_flag("--tcp", o.tcp, "Plain MQTT over TCP instead of WebSocket (mqtt://, mqtts:// with --tls)")->group("Connection");
     app.add_option("--ws-path", o.ws_path, "WebSocket path (default /mqtt; RabbitMQ uses /ws)")->group("Connection");
@@ -99,15 +143,21 @@ void add_common_options(CLI::App& app, raw_options& o)
     app.add_option("--cafile", o.cafile, "Trust the CA certificates in this PEM file too (implies --tls)")->group("TLS");
     app.add_flag("--insecure", o.insecure, "Do not verify the broker's certificate (implies --tls)")->group("TLS");
     app.add_option("-i,--id", o.client_id, "Client id (default wsmqtt-<random>)")->group("Session");
+    app.add_option("-I,--id-prefix", o.client_id_prefix, "Client id made of this prefix and the process id")->group("Session");
     app.add_option("-k,--keepalive", o.keepalive, "Keepalive in seconds, 0 = off (default 60)")->group("Session");
     app.add_flag("-c,--disable-clean-session", o.no_clean, "Keep the session on the broker (needs -i)")->group("Session");
     app.add_option("-u,--username", o.username, "User name")->group("Session");
     app.add_option("-P,--pw", o.password, "Password")->group("Session");
     app.add_option("-V,--protocol-version", o.protocol_version, "mqttv311 (default) or mqttv31")->group("Session");
+    app.add_option("--will-topic", o.will_topic, "Topic of the last will, sent by the broker if we vanish")->group("Session");
+    app.add_option("--will-payload", o.will_payload, "Payload of the last will")->group("Session");
+    app.add_option("--will-qos", o.will_qos, "QoS of the last will (default 0)")->group("Session");
+    app.add_flag("--will-retain", o.will_retain, "Retain the last will")->group("Session");
     app.add_option("-q,--qos", o.qos, "Quality of service 0, 1 or 2 (default 0)")->group("Messages");
-    app.add_option("-W", o.timeout, "Give up after this many seconds (exit code 27)")->group("Messages");
-    app.add_flag("-d,--debug", o.debug, "Print every packet sent and received on stderr")->group("Output");
-    app.add_flag("--quiet", o.quiet, "Print no error messages (the exit code still tells)")->group("Output");
+    app.add_option("-W,--timeout", o.timeout, "Give up after this many seconds (exit code 27)")->group("Messages");
+    app.add_option("-o,--options-file", o.options_file, "Read options from this file first")->group("Other");
+    app.add_flag("-d,--debug", o.debug, "Print every packet sent and received on stderr")->group("Other");
+    app.add_flag("--quiet", o.quiet, "Print no error messages (the exit code still tells)")->group("Other");
 }
 
 endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_user, std::optional<std::string>& url_pass)
@@ -115,6 +165,7 @@ endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_use
     bool const tls = o.tls || !o.cafile.empty() || o.insecure;
     endpoint e;
     if (!o.url.empty()) {
+        // The URL decides alone; -h/-p from the environment or an options file do not apply.
         std::string error;
         auto u = parse_url(o.url, error);
         if (!u) throw usage_error(fmt::format("invalid --url '{}': {}", o.url, error));
@@ -129,10 +180,108 @@ endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_use
         if (o.port && *o.port == 0) throw usage_error("--port must be between 1 and 65535");
         e.port = o.port.value_or(default_port(e.scheme));
     }
-    if (o.ws_path) {
-        e.path = o.ws_path->empty() || o.ws_path->front() != '/' ? "/" + *o.ws_path : *o.ws_path;
-    }
+    if (o.ws_path) e.path = o.ws_path->empty() || o.ws_path->front() != '/' ? "/" + *o.ws_path : *o.ws_path;
     return e;
+}
+
+void validate_session(raw_options const& o, config& c)
+{
+    if (o.keepalive < 0 || o.keepalive > 65535) throw usage_error("--keepalive must be between 0 and 65535 seconds");
+    c.keepalive = static_cast<std::uint16_t>(o.keepalive);
+    if (!(o.connect_timeout > 0) || o.connect_timeout > 86'400) throw usage_error("--connect-timeout must be between 0 and 86400 seconds");
+    c.connect_timeout = std::chrono::milliseconds{static_cast<std::int64_t>(std::ceil(o.connect_timeout * 1000))};
+    if (o.timeout < 0) throw usage_error("-W must be a positive number of seconds");
+    c.timeout = std::chrono::seconds{o.timeout};
+
+    if (o.protocol_version == "mqttv311" || o.protocol_version == "311") c.version = mqtt::protocol_version::v311;
+    else if (o.protocol_version == "mqttv31" || o.protocol_version == "31") c.version = mqtt::protocol_version::v31;
+    else throw usage_error(fmt::format("--protocol-version must be mqttv311 or mqttv31, not '{}'", o.protocol_version));
+
+    if (!o.client_id.empty() && !o.client_id_prefix.empty()) throw usage_error("-i and -I exclude each other");
+    c.clean_session = !o.no_clean;
+    if (o.no_clean && o.client_id.empty())
+        throw usage_error("-c (--disable-clean-session) needs a fixed client id (-i)");
+    c.client_id = !o.client_id.empty()          ? o.client_id
+                  : !o.client_id_prefix.empty() ? o.client_id_prefix + std::to_string(::getpid())
+                                                : random_client_id();
+    if (c.client_id.size() > mqtt::max_string_length || !mqtt::is_valid_utf8(c.client_id))
+        throw usage_error("--id must be valid UTF-8 of at most 65535 bytes");
+
+    if (c.password && !c.username) throw usage_error("a password needs a user name (-u)"); // [MQTT-3.1.2-22]
+    if (c.username && (c.username->size() > mqtt::max_string_length || !mqtt::is_valid_utf8(*c.username)))
+        throw usage_error("--username must be valid UTF-8 of at most 65535 bytes");
+    if (c.password && c.password->size() > mqtt::max_string_length) throw usage_error("--pw must be at most 65535 bytes");
+
+    if (o.will_topic) {
+        if (auto ec = mqtt::check_topic_name(*o.will_topic)) throw usage_error(topic_problem(*o.will_topic, ec, "--will-topic"));
+        auto payload = o.will_payload.value_or("");
+        if (payload.size() > mqtt::max_string_length) throw usage_error("--will-payload must be at most 65535 bytes");
+        c.will = mqtt::will{*o.will_topic, std::move(payload), to_qos(o.will_qos, "--will-qos"), o.will_retain};
+    } else if (o.will_payload || o.will_retain || o.will_qos != 0) {
+        throw usage_error("--will-payload, --will-qos and --will-retain need --will-topic");
+    }
+}
+
+void validate_sub(raw_options const& o, config& c)
+{
+    if (o.topics.empty() && o.unsubscribe.empty()) throw usage_error("give at least one topic filter with -t (or -U)");
+    check_filters(o.topics);
+    check_filters(o.hidden);
+    check_filters(o.unsubscribe);
+    c.topics = o.topics;
+    c.hidden_topics = o.hidden;
+    c.unsubscribe_topics = o.unsubscribe;
+    if (o.count < 0) throw usage_error("-C must be a positive count");
+    c.count = static_cast<std::size_t>(o.count);
+    c.no_newline = o.no_newline;
+    int const formats = (o.format ? 1 : 0) + (o.json ? 1 : 0) + (o.verbose ? 1 : 0);
+    if (formats > 1) throw usage_error("-F, --json and -v exclude each other: give one");
+    c.format = o.format ? *o.format : o.json ? std::string{json_format} : o.verbose ? "%t %p" : std::string{default_format};
+    std::string error;
+    if (!output_format::compile(c.format, c.no_newline, error)) throw usage_error(error);
+    c.exit_after_subscribe = o.exit_after_subscribe;
+    c.retained_only = o.retained_only;
+    c.remove_retained = o.remove_retained;
+    c.skip_retained = o.skip_retained;
+    if (c.retained_only && c.skip_retained) throw usage_error("--retained-only and -R exclude each other");
+    c.rate = o.rate;
+}
+
+void validate_pub(raw_options const& o, config& c)
+{
+    c.line_mode = o.stdin_lines;
+    c.topic_separator = o.topic_separator;
+    if (c.topic_separator && (!c.line_mode || c.topic_separator->empty()))
+        throw usage_error("--topic-separator needs -l and a non-empty separator");
+    if (o.topics.empty() && !c.topic_separator) throw usage_error("give the topic with -t");
+    if (o.topics.size() > 1) throw usage_error("publish takes exactly one topic (-t)");
+    for (auto const& t : o.topics)
+        if (auto ec = mqtt::check_topic_name(t)) throw usage_error(topic_problem(t, ec));
+    c.topics = o.topics;
+
+    int const sources = (o.message ? 1 : 0) + (o.file ? 1 : 0) + (o.null_message ? 1 : 0) +
+                        (o.stdin_message ? 1 : 0) + (o.stdin_lines ? 1 : 0);
+    if (sources == 0) throw usage_error("give the message with -m, -f, -s, -l or -n");
+    if (sources > 1) throw usage_error("-m, -f, -s, -l and -n exclude each other: give one");
+    if (o.message) c.payload = *o.message;
+    if (o.file) {
+        std::ifstream in{*o.file, std::ios::binary};
+        if (!in) throw usage_error(fmt::format("cannot read --file '{}': {}", *o.file, std::strerror(errno)));
+        c.payload = read_all(in);
+    }
+    if (o.stdin_message) c.payload = read_all(std::cin);
+    // The whole PUBLISH must fit the 256 MiB Remaining Length (§2.2.3).
+    auto const topic_size = c.topics.empty() ? 0 : c.topics.front().size();
+    if (c.payload.size() + topic_size + 4 > mqtt::max_remaining_length)
+        throw usage_error("message too large: MQTT allows at most 256 MiB per PUBLISH");
+    c.retain = o.retain;
+    if (o.repeat < 1) throw usage_error("--repeat must be at least 1");
+    if (o.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");
+    c.repeat = static_cast<std::size_t>(o.repeat);
+    if (o.repeat_delay < 0 || o.repeat_delay > 86'400) throw usage_error("--repeat-delay must be between 0 and 86400 seconds");
+    c.repeat_delay = std::chrono::milliseconds{static_cast<std::int64_t>(std::llround(o.repeat_delay * 1000))};
+    if (o.max_inflight < 1 || o.max_inflight > 65535) throw usage_error("-M must be between 1 and 65535");
+    c.max_inflight = static_cast<std::size_t>(o.max_inflight);
 }
 
 config validate(raw_options const& o, command cmd)
@@ -145,71 +294,113 @@ config validate(raw_options const& o, command cmd)
     c.tls = {o.cafile, o.insecure};
     if (!o.cafile.empty() && !uses_tls(c.endpoint.scheme))
         throw usage_error(fmt::format("--cafile needs a TLS transport, but the URL is {}://", scheme_name(c.endpoint.scheme)));
-
-    if (o.qos < 0 || o.qos > 2) throw usage_error(fmt::format("--qos must be 0, 1 or 2, not {}", o.qos));
-    c.qos = static_cast<mqtt::qos>(o.qos);
-    if (o.keepalive < 0 || o.keepalive > 65535) throw usage_error("--keepalive must be between 0 and 65535 seconds");
-    c.keepalive = static_cast<std::uint16_t>(o.keepalive);
-    if (o.connect_timeout <= 0) throw usage_error("--connect-timeout must be positive");
-    c.connect_timeout = std::chrono::milliseconds{static_cast<std::int64_t>(o.connect_timeout * 1000)};
-    if (o.timeout < 0) throw usage_error("-W must be a positive number of seconds");
-    c.timeout = std::chrono::seconds{o.timeout};
-
-    if (o.protocol_version == "mqttv311" || o.protocol_version == "311") c.version = mqtt::protocol_version::v311;
-    else if (o.protocol_version == "mqttv31" || o.protocol_version == "31") c.version = mqtt::protocol_version::v31;
-    else throw usage_error(fmt::format("--protocol-version must be mqttv311 or mqttv31, not '{}'", o.protocol_version));
-
-    c.clean_session = !o.no_clean;
-    if (o.no_clean && o.client_id.empty())
-        throw usage_error("-c (--disable-clean-session) needs a fixed client id (-i)");
-    c.client_id = o.client_id.empty() ? random_client_id() : o.client_id;
-    if (c.client_id.size() > mqtt::max_string_length || !mqtt::is_valid_utf8(c.client_id))
-        throw usage_error("--id must be valid UTF-8 of at most 65535 bytes");
-
+    c.qos = to_qos(o.qos, "--qos");
     c.username = o.username ? o.username : url_user;
     c.password = o.password ? o.password : url_pass;
-    if (c.password && !c.username) throw usage_error("a password needs a user name (-u)"); // [MQTT-3.1.2-22]
-    if (c.username && (c.username->size() > mqtt::max_string_length || !mqtt::is_valid_utf8(*c.username)))
-        throw usage_error("--username must be valid UTF-8 of at most 65535 bytes");
-    if (c.password && c.password->size() > mqtt::max_string_length)
-        throw usage_error("--pw must be at most 65535 bytes");
-
-    if (o.topics.empty())
-        throw usage_error(cmd == command::sub ? "give at least one topic filter with -t" : "give the topic with -t");
-    for (auto const& t : o.topics) {
-        auto const ec = cmd == command::sub ? mqtt::check_topic_filter(t) : mqtt::check_topic_name(t);
-        if (ec) throw usage_error(topic_problem(t, ec));
-    }
-    if (cmd == command::pub && o.topics.size() > 1) throw usage_error("publish takes exactly one topic (-t)");
-    c.topics = o.topics;
     c.debug = o.debug;
     c.quiet = o.quiet;
-
-    if (cmd == command::sub) {
-        if (o.count < 0) throw usage_error("-C must be a positive count");
-        c.count = static_cast<std::size_t>(o.count);
-        c.no_newline = o.no_newline;
-        c.format = o.format.value_or(o.verbose ? "%t %p" : std::string{default_format});
-        std::string error;
-        if (!output_format::compile(c.format, c.no_newline, error)) throw usage_error(error);
-        return c;
-    }
-
-    int const sources = (o.message ? 1 : 0) + (o.file ? 1 : 0) + (o.null_message ? 1 : 0) + (o.stdin_message ? 1 : 0);
-    if (sources == 0) throw usage_error("give the message with -m, -f, -s or -n");
-    if (sources > 1) throw usage_error("-m, -f, -s and -n exclude each other: give one");
-    if (o.message) c.payload = *o.message;
-    if (o.file) {
-        std::ifstream in{*o.file, std::ios::binary};
-        if (!in) throw usage_error(fmt::format("cannot read --file '{}': {}", *o.file, std::strerror(errno)));
-        c.payload = read_all(in);
-    }
-    if (o.stdin_message) c.payload = read_all(std::cin);
-    // The whole PUBLISH must fit the 256 MiB Remaining Length (§2.2.3).
-    if (c.payload.size() + c.topics.front().size() + 4 > mqtt::max_remaining_length)
-        throw usage_error("message too large: MQTT allows at most 256 MiB per PUBLISH");
-    c.retain = o.retain;
+    validate_session(o, c);
+    if (cmd == command::sub) validate_sub(o, c);
+    else validate_pub(o, c);
     return c;
+}
+
+// --- Where arguments come from: options file, environment, command line ---------------------
+
+bool is_one_of(std::string_view arg, std::initializer_list<std::string_view> names)
+{
+    for (auto const n : names)
+        if (arg == n || (n.size() > 2 && arg.size() > n.size() && arg.substr(0, n.size()) == n && arg[n.size()] == '='))
+            return true;
+    return false;
+}
+
+/// The value of an option given as "-o X", "--opt X" or "--opt=X" in args, if any.
+std::optional<std::string> find_value(std::vector<std::string> const& args, std::initializer_list<std::string_view> names)
+{
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (!is_one_of(args[i], names)) continue;
+        if (auto const eq = args[i].find('='); eq != std::string::npos && args[i].rfind("--", 0) == 0) return args[i].substr(eq + 1);
+        if (i + 1 < args.size()) return args[i + 1];
+    }
+    return std::nullopt;
+}
+
+bool contains(std::vector<std::string> const& args, std::initializer_list<std::string_view> names)
+{
+    for (auto const& a : args)
+        if (is_one_of(a, names)) return true;
+    return false;
+}
+
+/// Options from a file, one per line: "-h broker", "--port 8080", "--tls"; '#' starts a comment.
+std::vector<std::string> read_options_file(std::string const& path, bool must_exist)
+{
+    std::ifstream in{path};
+    if (!in) {
+        if (must_exist) throw usage_error(fmt::format("cannot read options file '{}': {}", path, std::strerror(errno)));
+        return {};
+    }
+    std::vector<std::string> args;
+    std::string line;
+    while (std::getline(in, line)) {
+        auto const first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line[first] == '#') continue;
+        auto const last = line.find_last_not_of(" \t\r");
+        line = line.substr(first, last + 1 - first);
+        auto const space = line.find_first_of(" \t");
+        args.push_back(line.substr(0, space));
+        if (space != std::string::npos) args.push_back(line.substr(line.find_first_not_of(" \t", space)));
+    }
+    return args;
+}
+
+std::string default_options_file(std::string_view command)
+{
+    std::string base;
+    if (char const* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg) base = xdg;
+    else if (char const* home = std::getenv("HOME"); home && *home) base = std::string{home} + "/.config";
+    else return {};
+    return fmt::format("{}/wsmqtt/{}.conf", base, command);
+}
+
+/// argv with the options file's and the environment's options put before the command line's,
+/// so that later ones win: file < environment < command line.
+std::vector<std::string> gather_arguments(int argc, char const* const* argv)
+{
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto const command = std::find_if(args.begin(), args.end(), [](auto const& a) { return a == "sub" || a == "pub"; });
+    if (command == args.end()) return args;
+    std::vector<std::string> const given(command + 1, args.end());
+
+    std::vector<std::string> injected;
+    if (auto const file = find_value(given, {"-o", "--options-file"})) {
+        injected = read_options_file(*file, true);
+    } else if (auto const path = default_options_file(*command); !path.empty()) {
+        injected = read_options_file(path, false);
+    }
+    bool const url_anywhere = contains(given, {"-L", "--url"}) || contains(injected, {"-L", "--url"});
+    if (contains(given, {"-L", "--url"}) && contains(given, {"-h", "--host", "-p", "--port"}))
+        throw usage_error("-L (--url) and -h/-p exclude each other: the URL names host and port");
+    // Environment defaults apply where neither the file nor the command line says otherwise.
+    struct variable {
+        char const* name;
+        char const* option;
+        std::initializer_list<std::string_view> names;
+    };
+    for (auto const& v : {variable{"WSMQTT_HOST", "--host", {"-h", "--host"}}, variable{"WSMQTT_PORT", "--port", {"-p", "--port"}},
+                          variable{"WSMQTT_USERNAME", "--username", {"-u", "--username"}},
+                          variable{"WSMQTT_PASSWORD", "--pw", {"-P", "--pw"}}}) {
+        char const* value = std::getenv(v.name);
+        if (!value || !*value || contains(given, v.names)) continue;
+        if (url_anywhere && (v.option == std::string_view{"--host"} || v.option == std::string_view{"--port"})) continue;
+        injected.emplace_back(v.option);
+        injected.emplace_back(value);
+    }
+    std::vector<std::string> result(args.begin(), command + 1);
+    result.insert(result.end(), injected.begin(), injected.end());
+    result.insert(result.end(), given.begin(), given.end());
+    return result;
 }
 
 } // namespace
@@ -221,6 +412,8 @@ parse_result parse_command_line(int argc, char const* const* argv)
     app.set_help_flag("--help", "Show this help and exit");
     app.set_version_flag("--version", std::string{"wsmqtt "} + version);
     app.require_subcommand(1);
+    // An option given twice (options file, then command line) takes the last value.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.footer("Run 'wsmqtt sub --help' or 'wsmqtt pub --help' for the options of each.\n"
                "Exit codes: 0 ok, 1 network, 2 usage, 3 TLS, 4 WebSocket, 5 protocol, 6 subscription refused,\n"
                "11-15 connection refused by the broker (CONNACK 1-5), 27 timeout (-W).");
@@ -228,37 +421,63 @@ parse_result parse_command_line(int argc, char const* const* argv)
     raw_options o;
     auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
     add_common_options(*sub, o);
-    sub->add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable; + and # allowed)")->group("Messages");
+    sub->add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable; + and # allowed)")
+        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sub->add_option("-T,--filter-out", o.hidden, "Do not print messages whose topic matches this filter (repeatable)")
+        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    sub->add_option("-U,--unsubscribe", o.unsubscribe, "Unsubscribe from this filter (repeatable; with -c)")
+        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     sub->add_option("-C,--count", o.count, "Exit after this many messages")->group("Messages");
-    sub->add_option("-F,--format", o.format, "Output format (default 'Topic: %t | %p'; %t %p %q %r %l %m %x %X %%, \\n \\t \\0)")->group("Output");
-    sub->add_flag("-v,--verbose", o.verbose, "Print 'topic payload' (mosquitto_sub -v)")->group("Output")->excludes("--format");
+    sub->add_flag("-E", o.exit_after_subscribe, "Exit once subscribed (with -c: create a persistent session)")->group("Messages");
+    sub->add_flag("-R,--no-retained", o.skip_retained, "Do not print retained (stale) messages")->group("Messages");
+    sub->add_flag("--retained-only", o.retained_only, "Print retained messages only; exit at the first live one")->group("Messages");
+    sub->add_flag("--remove-retained", o.remove_retained, "Clear every retained message received (see -T)")->group("Messages");
+    sub->add_option("-F,--format", o.format, "Output format (default 'Topic: %t | %p'; see README)")->group("Output");
+    sub->add_flag("--json", o.json, "One JSON object per message and line; binary payloads in base64")->group("Output");
+    sub->add_flag("-v,--verbose", o.verbose, "Print 'topic payload' (mosquitto_sub -v)")->group("Output");
     sub->add_flag("-N", o.no_newline, "Do not end each message with a newline")->group("Output");
-    sub->footer("Examples:\n"
-                "  wsmqtt sub -h broker.example -p 8080 -t '#'\n"
-                "  wsmqtt sub -L wss://user:secret@broker.example/mqtt -t 'sensors/+/temp' -q 1\n"
-                "  wsmqtt sub -h localhost -t alerts -C 1 -W 30   # wait for one message, 30 s at most");
+    sub->add_flag("--rate", o.rate, "Print messages/s and bytes/s received on stderr once a second")->group("Output");
+    sub->footer(std::string{"Examples:\n"
+                            "  wsmqtt sub -h broker.example -p 8080 -t '#'\n"
+                            "  wsmqtt sub -L wss://user:secret@broker.example/mqtt -t 'sensors/+/temp' -q 1 --json | jq .payload\n"
+                            "  wsmqtt sub -h localhost -t alerts -C 1 -W 30   # wait for one message, 30 s at most\n"} +
+                environment_help);
 
-    auto* pub = app.add_subcommand("pub", "Publish one message: wsmqtt pub -h host -p port -t topic -m text");
+    auto* pub = app.add_subcommand("pub", "Publish messages: wsmqtt pub -h host -p port -t topic -m text");
     add_common_options(*pub, o);
     pub->add_option("-t,--topic", o.topics, "Topic to publish to (no wildcards)")->group("Messages");
     pub->add_option("-m,--message", o.message, "Message text")->group("Messages");
     pub->add_option("-f,--file", o.file, "Send the contents of this file (binary-safe)")->group("Messages");
     pub->add_flag("-s,--stdin-file", o.stdin_message, "Send all of standard input as one message")->group("Messages");
+    pub->add_flag("-l,--stdin-line", o.stdin_lines, "Send each line of standard input as a message, as lines arrive")->group("Messages");
+    pub->add_option("--topic-separator", o.topic_separator, "With -l: lines are TOPIC<SEP>PAYLOAD (e.g. ' ')")->group("Messages");
     pub->add_flag("-n,--null-message", o.null_message, "Send an empty message")->group("Messages");
     pub->add_flag("-r,--retain", o.retain, "Ask the broker to retain the message")->group("Messages");
-    pub->footer("Examples:\n"
-                "  wsmqtt pub -h broker.example -p 8080 -t demo/hello -m 'hello'\n"
-                "  wsmqtt pub -L wss://broker.example/mqtt -t firmware/v2 -f image.bin -q 1\n"
-                "  date | wsmqtt pub -h localhost -t clock -s -r   # retained, from stdin");
+    pub->add_option("--repeat", o.repeat, "Publish the message this many times")->group("Messages");
+    pub->add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->group("Messages");
+    pub->add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->group("Messages");
+    pub->footer(std::string{"Examples:\n"
+                            "  wsmqtt pub -h broker.example -p 8080 -t demo/hello -m 'hello'\n"
+                            "  wsmqtt pub -L wss://broker.example/mqtt -t firmware/v2 -f image.bin -q 1\n"
+                            "  tail -F app.log | wsmqtt pub -h localhost -t logs/app -l -q 1   # a message per line\n"} +
+                environment_help);
 
+    std::vector<std::string> args;
     try {
-        app.parse(argc, argv);
+        args = gather_arguments(argc, argv);
+    } catch (usage_error const& e) {
+        std::cerr << "wsmqtt: error: " << e.what() << '\n';
+        return {std::nullopt, to_int(exit_code::usage)};
+    }
+    try {
+        std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
+        app.parse(args);
     } catch (CLI::CallForHelp const& e) {
         return {std::nullopt, app.exit(e)};
     } catch (CLI::CallForVersion const& e) {
         return {std::nullopt, app.exit(e)};
     } catch (CLI::ParseError const& e) {
-        std::cerr << "wsmqtt: error: " << e.what() << " (see wsmqtt --help)\n";
+        if (!o.quiet) std::cerr << "wsmqtt: error: " << e.what() << " (see wsmqtt --help)\n";
         return {std::nullopt, to_int(exit_code::usage)};
     }
 

@@ -5,6 +5,7 @@
 #include "wsmqtt/exit_code.hpp"
 #include "wsmqtt/mqtt/error.hpp"
 #include "wsmqtt/mqtt/session.hpp"
+#include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/output.hpp"
 #include "wsmqtt/transport.hpp"
 
@@ -12,6 +13,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -19,6 +21,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace wsmqtt {
 namespace {
@@ -41,6 +46,7 @@ mqtt::session_options session_options_from(config const& cfg)
     o.connect.keep_alive = cfg.keepalive;
     o.connect.username = cfg.username;
     o.connect.password = cfg.password;
+    o.connect.will = cfg.will;
     o.connack_timeout = cfg.connect_timeout;
     return o;
 }
@@ -81,6 +87,64 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p)
     fmt::print(stderr, "wsmqtt: {} {}{}\n", verb, mqtt::packet_name(mqtt::type_number(p)), detail);
 }
 
+/// Standard input for `pub -l`: asynchronous for pipes and terminals, plain reads for regular
+/// files and /dev/null (which epoll cannot wait on; they never block anyway).
+class stdin_reader {
+public:
+    explicit stdin_reader(net::any_io_executor executor) : stream_{std::move(executor)}, buffer_(64 * 1024)
+    {
+        struct stat st {};
+        bool const waitable = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+        saved_flags_ = ::fcntl(STDIN_FILENO, F_GETFL);
+        if (waitable) {
+            boost::system::error_code ec;
+            stream_.assign(::dup(STDIN_FILENO), ec);
+            async_ = !ec;
+        }
+    }
+    stdin_reader(stdin_reader const&) = delete;
+    stdin_reader& operator=(stdin_reader const&) = delete;
+    ~stdin_reader()
+    {
+        // Asio made the descriptor non-blocking; the terminal is shared with the shell.
+        if (saved_flags_ != -1) ::fcntl(STDIN_FILENO, F_SETFL, saved_flags_);
+    }
+
+    /// Appends what is available to `into`; false at the end of input.
+    net::awaitable<bool> read(std::string& into)
+    {
+        std::size_t n = 0;
+        if (async_) {
+            auto [ec, got] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
+            if (ec) co_return false;
+            n = got;
+        } else {
+            ssize_t got = 0;
+            do got = ::read(STDIN_FILENO, buffer_.data(), buffer_.size());
+            while (got < 0 && errno == EINTR);
+            if (got <= 0) co_return false;
+            n = static_cast<std::size_t>(got);
+        }
+        into.append(buffer_.data(), n);
+        co_return true;
+    }
+
+    void cancel() noexcept
+    {
+        boost::system::error_code ignored;
+        stream_.cancel(ignored);
+    }
+
+private:
+    net::posix::stream_descriptor stream_;
+    std::vector<char> buffer_;
+    int saved_flags_ = -1;
+    bool async_ = false;
+};
+
+/// Bytes queued for the socket beyond which a publisher stops taking input (bounded memory).
+constexpr std::size_t max_write_backlog = 256 * 1024;
+
 class driver {
 public:
     driver(net::io_context& ioc, config const& cfg, output_format format)
@@ -92,6 +156,8 @@ public:
         , session_timer_{ioc}
         , deadline_timer_{ioc}
         , writer_wakeup_{ioc}
+        , window_wakeup_{ioc}
+        , rate_timer_{ioc}
         , signals_{ioc, SIGINT, SIGTERM, SIGHUP}
     {
         if (cfg_.debug) session_.set_trace(trace_packet);
@@ -166,6 +232,7 @@ private:
                 finish(error->code, error->message);
                 break;
             }
+            window_wakeup_.cancel(); // the backlog shrank: a publisher may go on
         }
     }
 
@@ -204,31 +271,47 @@ private:
     void on_event(mqtt::connected const&)
     {
         auto const now = clock::now();
-        if (cfg_.command == command::sub) {
-            std::vector<mqtt::subscription> subs;
-            for (auto const& t : cfg_.topics) subs.push_back({t, cfg_.qos});
-            if (auto r = session_.subscribe(std::move(subs), now); r.ec)
-                finish(exit_code::usage, fmt::format("cannot subscribe: {}", r.ec.message()));
+        if (cfg_.command == command::pub) {
+            net::co_spawn(ioc_, cfg_.line_mode ? publish_lines() : publish_repeated(), net::detached);
             return;
         }
-        auto const r = session_.publish({cfg_.topics.front(), cfg_.payload, cfg_.qos, cfg_.retain, false, 0}, now);
-        if (r.ec) return finish(exit_code::usage, fmt::format("cannot publish: {}", r.ec.message()));
-        publish_id_ = r.packet_id;
-        // QoS 0 is done once written: DISCONNECT follows the PUBLISH in the same write.
-        if (cfg_.qos == mqtt::qos::at_most_once) stop(exit_code::ok);
+        if (!cfg_.topics.empty()) {
+            std::vector<mqtt::subscription> subs;
+            for (auto const& t : cfg_.topics) subs.push_back({t, cfg_.qos});
+            if (auto const r = session_.subscribe(std::move(subs), now); r.ec)
+                return finish(exit_code::usage, fmt::format("cannot subscribe: {}", r.ec.message()));
+            ++pending_requests_;
+        }
+        if (!cfg_.unsubscribe_topics.empty()) {
+            if (auto const r = session_.unsubscribe(cfg_.unsubscribe_topics, now); r.ec)
+                return finish(exit_code::usage, fmt::format("cannot unsubscribe: {}", r.ec.message()));
+            ++pending_requests_;
+        }
+        if (cfg_.rate) net::co_spawn(ioc_, rate_meter(), net::detached);
     }
 
     void on_event(mqtt::message_received const& e)
     {
         if (cfg_.command != command::sub || closing_ || stdout_closed_) return;
-        format_.render(e.message, out_.buffer());
+        auto const& m = e.message;
+        // --retained-only: the first live message ends the run, unprinted (as mosquitto_sub).
+        if (cfg_.retained_only && !m.retain) return stop(exit_code::ok);
+        ++rate_messages_;
+        rate_bytes_ += m.payload.size();
+        bool const hidden = is_hidden(m.topic);
+        if (cfg_.remove_retained && m.retain && !hidden) {
+            // A retained empty message clears the retained one (§3.3.1.3).
+            (void)session_.publish({m.topic, {}, mqtt::qos::at_most_once, true, false, 0}, clock::now());
+        }
+        if (hidden || (cfg_.skip_retained && m.retain)) return;
+        format_.render(m, format_.uses_time() ? std::chrono::system_clock::now() : wall_time{}, out_.buffer());
         if (cfg_.count > 0 && ++received_ >= cfg_.count) stop(exit_code::ok);
     }
 
-    void on_event(mqtt::publish_complete const& e)
+    void on_event(mqtt::publish_complete const&)
     {
-        // PUBACK (QoS 1) or PUBCOMP (QoS 2): the broker has the message.
-        if (cfg_.command == command::pub && e.packet_id == publish_id_) stop(exit_code::ok);
+        // PUBACK (QoS 1) or PUBCOMP (QoS 2): the broker has the message; room in the window.
+        if (cfg_.command == command::pub) publisher_progress();
     }
 
     void on_event(mqtt::subscribe_complete const& e)
@@ -238,9 +321,134 @@ private:
                 return finish(exit_code::subscription_refused,
                               fmt::format("subscription to '{}' refused by the broker", e.subscriptions[i].filter));
         }
+        request_done();
     }
 
-    void on_event(mqtt::unsubscribe_complete const&) {}
+    void on_event(mqtt::unsubscribe_complete const&) { request_done(); }
+
+    /// A SUBSCRIBE or UNSUBSCRIBE was acknowledged: -E, or -U alone, end the run here.
+    void request_done()
+    {
+        if (--pending_requests_ > 0) return;
+        if (cfg_.exit_after_subscribe || cfg_.topics.empty()) stop(exit_code::ok);
+    }
+
+    bool is_hidden(std::string_view topic) const
+    {
+        for (auto const& f : cfg_.hidden_topics)
+            if (mqtt::topic_matches(f, topic)) return true;
+        return false;
+    }
+
+    /// --rate: once a second, what arrived during that second.
+    net::awaitable<void> rate_meter()
+    {
+        while (!done_ && !closing_) {
+            rate_timer_.expires_after(std::chrono::seconds{1});
+            auto [ec] = co_await rate_timer_.async_wait(use_tuple);
+            if (ec || done_) break;
+            if (!cfg_.quiet) fmt::print(stderr, "wsmqtt: rate: {} msg/s, {} B/s\n", rate_messages_, rate_bytes_);
+            rate_messages_ = 0;
+            rate_bytes_ = 0;
+        }
+    }
+
+    // --- Publishing -------------------------------------------------------------------------
+
+    /// -m, -f, -s, -n: the message, --repeat times, --repeat-delay apart.
+    net::awaitable<void> publish_repeated()
+    {
+        for (std::size_t i = 0; i < cfg_.repeat; ++i) {
+            if (i > 0 && cfg_.repeat_delay.count() > 0) {
+                window_wakeup_.expires_after(cfg_.repeat_delay);
+                (void)co_await window_wakeup_.async_wait(use_tuple);
+            }
+            if (!co_await room_to_publish()) co_return;
+            if (!publish_one(cfg_.topics.front(), cfg_.payload)) co_return;
+        }
+        input_done_ = true;
+        publisher_progress();
+    }
+
+    /// -l: one message per line of stdin, read only while there is room to send it, so that
+    /// memory stays bounded however long the input.
+    net::awaitable<void> publish_lines()
+    {
+        stdin_reader input{ioc_.get_executor()};
+        stdin_ = &input;
+        std::string pending;
+        bool more = true;
+        while (more) {
+            std::size_t start = 0;
+            for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+                if (!co_await room_to_publish() || !publish_line(std::string_view{pending}.substr(start, nl - start))) {
+                    stdin_ = nullptr;
+                    co_return;
+                }
+                start = nl + 1;
+            }
+            pending.erase(0, start);
+            if (!co_await room_to_publish()) break;
+            more = co_await input.read(pending);
+            if (done_ || closing_) break;
+        }
+        stdin_ = nullptr;
+        if (done_ || closing_) co_return;
+        // A last line without a newline is still a message.
+        if (!pending.empty() && !publish_line(pending)) co_return;
+        input_done_ = true;
+        publisher_progress();
+    }
+
+    /// Waits until the in-flight window (-M) and the write backlog have room; false if ending.
+    net::awaitable<bool> room_to_publish()
+    {
+        auto const has_room = [this] {
+            return session_.output().size() < max_write_backlog &&
+                   (cfg_.qos == mqtt::qos::at_most_once || session_.in_flight() < cfg_.max_inflight);
+        };
+        while (!done_ && !closing_ && !has_room()) {
+            window_wakeup_.expires_at(clock::time_point::max());
+            (void)co_await window_wakeup_.async_wait(use_tuple);
+        }
+        co_return !done_ && !closing_;
+    }
+
+    bool publish_line(std::string_view line)
+    {
+        ++line_number_;
+        if (!cfg_.topic_separator) return publish_one(cfg_.topics.front(), line);
+        auto const at = line.find(*cfg_.topic_separator);
+        if (at == std::string_view::npos) {
+            if (!cfg_.topics.empty()) return publish_one(cfg_.topics.front(), line);
+            stop(exit_code::usage, fmt::format("line {} has no topic separator '{}'", line_number_, *cfg_.topic_separator));
+            return false;
+        }
+        auto const topic = line.substr(0, at);
+        if (auto const ec = mqtt::check_topic_name(topic)) {
+            stop(exit_code::usage, fmt::format("line {}: invalid topic '{}': {}", line_number_, topic, ec.message()));
+            return false;
+        }
+        return publish_one(topic, line.substr(at + cfg_.topic_separator->size()));
+    }
+
+    bool publish_one(std::string_view topic, std::string_view payload)
+    {
+        auto const r = session_.publish({std::string{topic}, std::string{payload}, cfg_.qos, cfg_.retain, false, 0}, clock::now());
+        if (r.ec) {
+            stop(exit_code::usage, fmt::format("cannot publish: {}", r.ec.message()));
+            return false;
+        }
+        writer_wakeup_.cancel();
+        return true;
+    }
+
+    /// All input published and acknowledged: done. Otherwise, wake a publisher waiting for room.
+    void publisher_progress()
+    {
+        if (input_done_ && session_.in_flight() == 0) return stop(exit_code::ok);
+        window_wakeup_.cancel();
+    }
 
     void on_event(mqtt::session_failed const& e)
     {
@@ -266,6 +474,9 @@ private:
         close_code_ = code;
         session_.disconnect(clock::now()); // discards the will [MQTT-3.14.4-3]
         writer_wakeup_.cancel();
+        window_wakeup_.cancel();
+        rate_timer_.cancel();
+        if (stdin_) stdin_->cancel();
         // A second signal while closing ends at once.
         signals_.async_wait([this](auto ec, int) {
             if (!ec) finish(close_code_);
@@ -284,6 +495,9 @@ private:
         session_timer_.cancel();
         deadline_timer_.cancel();
         writer_wakeup_.cancel();
+        window_wakeup_.cancel();
+        rate_timer_.cancel();
+        if (stdin_) stdin_->cancel();
         signals_.cancel();
     }
 
@@ -301,7 +515,10 @@ private:
     net::steady_timer session_timer_;
     net::steady_timer deadline_timer_;
     net::steady_timer writer_wakeup_;
+    net::steady_timer window_wakeup_; ///< a publisher waiting for room, or for --repeat-delay
+    net::steady_timer rate_timer_;
     net::signal_set signals_;
+    stdin_reader* stdin_ = nullptr;   ///< while publish_lines() runs
     mqtt::bytes write_buffer_;
     std::optional<clock::time_point> armed_deadline_;
 
@@ -311,7 +528,11 @@ private:
     exit_code exit_ = exit_code::ok;
     exit_code close_code_ = exit_code::ok;
     std::size_t received_ = 0;
-    std::uint16_t publish_id_ = 0;
+    int pending_requests_ = 0;        ///< SUBSCRIBE/UNSUBSCRIBE not yet acknowledged
+    std::size_t rate_messages_ = 0;
+    std::size_t rate_bytes_ = 0;
+    bool input_done_ = false;         ///< pub: every message has been handed to the session
+    std::size_t line_number_ = 0;
 };
 
 } // namespace

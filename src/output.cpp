@@ -1,26 +1,207 @@
 // Rendering messages with a compiled format, and writing stdout in batches.
 #include "wsmqtt/output.hpp"
 
+#include "wsmqtt/mqtt/topic.hpp"
+
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cerrno>
+#include <ctime>
 #include <iterator>
 #include <utility>
 #include <unistd.h>
 
 namespace wsmqtt {
+namespace {
+
+struct split_time {
+    std::tm local{};
+    long nanoseconds = 0;
+};
+
+split_time split(wall_time when)
+{
+    auto const since_epoch = when.time_since_epoch();
+    auto const seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+    split_time t;
+    auto const tt = static_cast<std::time_t>(seconds.count());
+    localtime_r(&tt, &t.local);
+    t.nanoseconds = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - seconds).count());
+    return t;
+}
+
+void append_strftime(char const* conversion, std::tm const& tm, std::string& out)
+{
+    char buffer[256];
+    auto const n = std::strftime(buffer, sizeof buffer, conversion, &tm);
+    out.append(buffer, n);
+}
+
+/// The JSON object of %j and --json: RFC 3339 UTC time, and the payload as a string when it
+/// is UTF-8, else in base64 with "payload_encoding" saying so (mosquitto's %j loses it).
+/// With `raw_json`, a payload that is itself JSON is embedded as a value (%J).
+void append_json_object(mqtt::publish const& m, wall_time when, bool raw_json, std::string& out)
+{
+    auto const since_epoch = when.time_since_epoch();
+    auto const seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+    auto const micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch - seconds).count();
+    std::tm utc{};
+    auto const tt = static_cast<std::time_t>(seconds.count());
+    gmtime_r(&tt, &utc);
+    out += "{\"tst\":\"";
+    append_strftime("%Y-%m-%dT%H:%M:%S", utc, out);
+    fmt::format_to(std::back_inserter(out), ".{:06}Z\",\"topic\":", micros);
+    append_json_string(m.topic, out);
+    fmt::format_to(std::back_inserter(out), ",\"qos\":{},\"retain\":{},\"payloadlen\":{}", static_cast<int>(m.qos),
+                   m.retain ? "true" : "false", m.payload.size());
+    if (m.qos != mqtt::qos::at_most_once) fmt::format_to(std::back_inserter(out), ",\"mid\":{}", m.packet_id);
+    out += ",\"payload\":";
+    if (raw_json && is_json(m.payload)) {
+        out += m.payload;
+    } else if (mqtt::is_valid_utf8(m.payload) || m.payload.empty()) {
+        append_json_string(m.payload, out);
+    } else {
+        out += '"';
+        append_base64(m.payload, out);
+        out += "\",\"payload_encoding\":\"base64\"";
+    }
+    out += '}';
+}
+
+// A small RFC 8259 validator for %J: recursive descent with a depth limit.
+class json_checker {
+public:
+    explicit json_checker(std::string_view s) noexcept : s_{s} {}
+
+    bool whole() noexcept
+    {
+        skip_space();
+        if (!value(0)) return false;
+        skip_space();
+        return i_ == s_.size();
+    }
+
+private:
+    static constexpr int max_depth = 256;
+
+    bool value(int depth) noexcept
+    {
+        if (depth > max_depth || i_ >= s_.size()) return false;
+        switch (s_[i_]) {
+        case '{': return object(depth);
+        case '[': return array(depth);
+        case '"': return string();
+        case 't': return word("true");
+        case 'f': return word("false");
+        case 'n': return word("null");
+        default: return number();
+        }
+    }
+    bool object(int depth) noexcept
+    {
+        ++i_;
+        skip_space();
+        if (peek('}')) return ++i_, true;
+        while (true) {
+            skip_space();
+            if (!peek('"') || !string()) return false;
+            skip_space();
+            if (!peek(':')) return false;
+            ++i_;
+            skip_space();
+            if (!value(depth + 1)) return false;
+            skip_space();
+            if (peek(',')) { ++i_; continue; }
+            if (peek('}')) return ++i_, true;
+            return false;
+        }
+    }
+    bool array(int depth) noexcept
+    {
+        ++i_;
+        skip_space();
+        if (peek(']')) return ++i_, true;
+        while (true) {
+            skip_space();
+            if (!value(depth + 1)) return false;
+            skip_space();
+            if (peek(',')) { ++i_; continue; }
+            if (peek(']')) return ++i_, true;
+            return false;
+        }
+    }
+    bool string() noexcept
+    {
+        auto const start = ++i_;
+        while (i_ < s_.size()) {
+            auto const c = static_cast<unsigned char>(s_[i_]);
+            if (c == '"') return mqtt::is_valid_utf8(s_.substr(start, i_++ - start));
+            if (c < 0x20) return false;
+            if (c == '\\') {
+                if (++i_ >= s_.size()) return false;
+                char const e = s_[i_];
+                if (e == 'u') {
+                    for (int k = 0; k < 4; ++k)
+                        if (++i_ >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[i_]))) return false;
+                } else if (std::string_view{"\"\\/bfnrt"}.find(e) == std::string_view::npos) {
+                    return false;
+                }
+            }
+            ++i_;
+        }
+        return false;
+    }
+    bool number() noexcept
+    {
+        auto const digits = [&] {
+            auto const start = i_;
+            while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+            return i_ > start;
+        };
+        if (peek('-')) ++i_;
+        if (peek('0')) ++i_;
+        else if (!digits()) return false;
+        if (peek('.')) {
+            ++i_;
+            if (!digits()) return false;
+        }
+        if (peek('e') || peek('E')) {
+            ++i_;
+            if (peek('+') || peek('-')) ++i_;
+            if (!digits()) return false;
+        }
+        return true;
+    }
+    bool word(std::string_view w) noexcept
+    {
+        if (s_.substr(i_, w.size()) != w) return false;
+        i_ += w.size();
+        return true;
+    }
+    void skip_space() noexcept
+    {
+        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    }
+    bool peek(char c) const noexcept { return i_ < s_.size() && s_[i_] == c; }
+
+    std::string_view s_;
+    std::size_t i_ = 0;
+};
+
+} // namespace
 
 std::optional<output_format> output_format::compile(std::string_view spec, bool no_newline, std::string& error)
 {
     output_format f;
     std::string literal;
-    auto const push_field = [&](field kind) {
-        if (!literal.empty()) f.tokens_.push_back({field::literal, std::exchange(literal, {})});
-        f.tokens_.push_back({kind, {}});
+    auto const push = [&](token t) {
+        if (!literal.empty()) f.tokens_.push_back(token::of(field::literal, std::exchange(literal, {})));
+        f.tokens_.push_back(std::move(t));
     };
     for (std::size_t i = 0; i < spec.size(); ++i) {
         char const c = spec[i];
-        if (c != '%' && c != '\\') {
+        if (c != '%' && c != '\\' && c != '@') {
             literal += c;
             continue;
         }
@@ -28,9 +209,9 @@ std::optional<output_format> output_format::compile(std::string_view spec, bool 
             error = fmt::format("format ends with a lone '{}'", c);
             return std::nullopt;
         }
-        char const s = spec[++i];
         if (c == '\\') {
-            switch (s) {
+            char const e = spec[++i];
+            switch (e) {
             case 'n': literal += '\n'; break;
             case 't': literal += '\t'; break;
             case 'r': literal += '\r'; break;
@@ -39,53 +220,174 @@ std::optional<output_format> output_format::compile(std::string_view spec, bool 
             case 'e': literal += '\x1b'; break;
             case 'v': literal += '\v'; break;
             case '\\': literal += '\\'; break;
-            default: error = fmt::format("invalid escape '\\{}' in format", s); return std::nullopt;
+            default: error = fmt::format("invalid escape '\\{}' in format", e); return std::nullopt;
             }
             continue;
         }
-        switch (s) {
-        case '%': literal += '%'; break;
-        case 't': push_field(field::topic); break;
-        case 'p': push_field(field::payload); break;
-        case 'q': push_field(field::qos); break;
-        case 'r': push_field(field::retain); break;
-        case 'l': push_field(field::length); break;
-        case 'm': push_field(field::packet_id); break;
-        case 'x': push_field(field::hex_lower); break;
-        case 'X': push_field(field::hex_upper); break;
-        default: error = fmt::format("invalid format specifier '%{}'", s); return std::nullopt;
+        if (c == '@') {
+            char const s = spec[++i];
+            if (s == '@') {
+                literal += '@';
+            } else if (s == 'N') {
+                push(token::of(field::nanoseconds));
+                f.uses_time_ = true;
+            } else if (std::isalpha(static_cast<unsigned char>(s))) {
+                push(token::of(field::strftime, std::string{'%', s}));
+                f.uses_time_ = true;
+            } else {
+                error = fmt::format("invalid time specifier '@{}' in format", s);
+                return std::nullopt;
+            }
+            continue;
         }
+        // %[-0][width][.precision]specifier
+        auto const start = i;
+        token t;
+        ++i;
+        for (; i < spec.size() && (spec[i] == '-' || spec[i] == '0'); ++i)
+            (spec[i] == '-' ? t.left_align : t.zero_pad) = true;
+        for (; i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i])); ++i)
+            t.width = t.width * 10 + static_cast<std::size_t>(spec[i] - '0');
+        if (i < spec.size() && spec[i] == '.') {
+            std::size_t p = 0;
+            for (++i; i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i])); ++i)
+                p = p * 10 + static_cast<std::size_t>(spec[i] - '0');
+            t.precision = p;
+        }
+        if (i >= spec.size()) {
+            error = fmt::format("format ends inside '{}'", spec.substr(start));
+            return std::nullopt;
+        }
+        switch (spec[i]) {
+        case '%': literal += '%'; continue;
+        case 't': t.kind = field::topic; break;
+        case 'p': t.kind = field::payload; break;
+        case 'q': t.kind = field::qos; break;
+        case 'r': t.kind = field::retain; break;
+        case 'l': t.kind = field::length; break;
+        case 'm': t.kind = field::packet_id; break;
+        case 'x': t.kind = field::hex_lower; break;
+        case 'X': t.kind = field::hex_upper; break;
+        case 'b': t.kind = field::base64; break;
+        case 'I': t.kind = field::iso_time; break;
+        case 'U': t.kind = field::unix_time; break;
+        case 'j': t.kind = field::json; break;
+        case 'J': t.kind = field::json_raw; break;
+        // MQTT 5 properties: a 3.1.1 message has none, so they print nothing (as mosquitto does).
+        case 'A': case 'C': case 'D': case 'E': case 'F': case 'P': case 'R': case 'S': t.kind = field::nothing; break;
+        default:
+            error = fmt::format("invalid format specifier '{}'", spec.substr(start, i + 1 - start));
+            return std::nullopt;
+        }
+        if (t.kind == field::iso_time || t.kind == field::unix_time || t.kind == field::json ||
+            t.kind == field::json_raw)
+            f.uses_time_ = true;
+        push(std::move(t));
     }
     if (!no_newline) literal += '\n';
-    if (!literal.empty()) f.tokens_.push_back({field::literal, std::move(literal)});
+    if (!literal.empty()) f.tokens_.push_back(token::of(field::literal, std::move(literal)));
     return f;
 }
 
-void output_format::render(mqtt::publish const& m, std::string& out) const
+void output_format::render(mqtt::publish const& m, wall_time when, std::string& out) const
 {
-    auto it = std::back_inserter(out);
     for (auto const& t : tokens_) {
-        switch (t.kind) {
-        case field::literal: out += t.text; break;
-        case field::topic: out += m.topic; break;
-        case field::payload: out += m.payload; break;
-        case field::qos: out += static_cast<char>('0' + static_cast<int>(m.qos)); break;
-        case field::retain: out += m.retain ? '1' : '0'; break;
-        case field::length: fmt::format_to(it, "{}", m.payload.size()); break;
-        case field::packet_id: fmt::format_to(it, "{}", m.packet_id); break;
-        case field::hex_lower:
-        case field::hex_upper: {
-            char const* digits = t.kind == field::hex_lower ? "0123456789abcdef" : "0123456789ABCDEF";
-            for (char const c : m.payload) {
-                auto const b = static_cast<unsigned char>(c);
-                out += digits[b >> 4];
-                out += digits[b & 0x0F];
-            }
-            break;
+        if (t.kind == field::literal) {
+            out += t.text;
+            continue;
         }
+        auto const start = out.size();
+        render_field(t, m, when, out);
+        if (t.precision && out.size() - start > *t.precision) out.resize(start + *t.precision);
+        auto const length = out.size() - start;
+        if (t.width > length) {
+            auto const pad = t.width - length;
+            if (t.left_align) out.append(pad, ' ');
+            else out.insert(start, pad, t.zero_pad ? '0' : ' ');
         }
     }
 }
+
+void output_format::render_field(token const& t, mqtt::publish const& m, wall_time when, std::string& out) const
+{
+    auto it = std::back_inserter(out);
+    switch (t.kind) {
+    case field::literal:
+    case field::nothing: break;
+    case field::topic: out += m.topic; break;
+    case field::payload: out += m.payload; break;
+    case field::qos: out += static_cast<char>('0' + static_cast<int>(m.qos)); break;
+    case field::retain: out += m.retain ? '1' : '0'; break;
+    case field::length: fmt::format_to(it, "{}", m.payload.size()); break;
+    case field::packet_id: fmt::format_to(it, "{}", m.packet_id); break;
+    case field::hex_lower:
+    case field::hex_upper: {
+        char const* digits = t.kind == field::hex_lower ? "0123456789abcdef" : "0123456789ABCDEF";
+        for (char const c : m.payload) {
+            auto const b = static_cast<unsigned char>(c);
+            out += digits[b >> 4];
+            out += digits[b & 0x0F];
+        }
+        break;
+    }
+    case field::base64: append_base64(m.payload, out); break;
+    case field::iso_time: append_strftime("%Y-%m-%dT%H:%M:%S%z", split(when).local, out); break;
+    case field::unix_time: {
+        auto const ns = std::chrono::duration_cast<std::chrono::nanoseconds>(when.time_since_epoch()).count();
+        fmt::format_to(it, "{}.{:09}", ns / 1'000'000'000, ns % 1'000'000'000);
+        break;
+    }
+    case field::json: append_json_object(m, when, false, out); break;
+    case field::json_raw: append_json_object(m, when, true, out); break;
+    case field::strftime: append_strftime(t.text.c_str(), split(when).local, out); break;
+    case field::nanoseconds: fmt::format_to(it, "{:09}", split(when).nanoseconds); break;
+    }
+}
+
+void append_base64(std::string_view data, std::string& out)
+{
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    auto const byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(data[i])); };
+    std::size_t i = 0;
+    for (; i + 3 <= data.size(); i += 3) {
+        auto const v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+        out += alphabet[(v >> 18) & 63];
+        out += alphabet[(v >> 12) & 63];
+        out += alphabet[(v >> 6) & 63];
+        out += alphabet[v & 63];
+    }
+    auto const rest = data.size() - i;
+    if (rest == 0) return;
+    auto const v = (byte(i) << 16) | (rest == 2 ? byte(i + 1) << 8 : 0u);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
+    out += '=';
+}
+
+void append_json_string(std::string_view s, std::string& out)
+{
+    out += '"';
+    for (char const c : s) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20)
+                fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
+            else
+                out += c;
+        }
+    }
+    out += '"';
+}
+
+bool is_json(std::string_view s) noexcept { return json_checker{s}.whole(); }
 
 stdout_writer::status stdout_writer::flush()
 {

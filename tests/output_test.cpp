@@ -1,7 +1,10 @@
-// Output formats: the default line, mosquitto's -F specifiers, escapes and errors.
+// Output formats: the default line, mosquitto's -F language, JSON, escapes and errors.
 #include <catch2/catch.hpp>
 
 #include "wsmqtt/output.hpp"
+
+#include <cstdlib>
+#include <ctime>
 
 using namespace wsmqtt;
 using wsmqtt::mqtt::publish;
@@ -9,14 +12,20 @@ using wsmqtt::mqtt::qos;
 
 namespace {
 
+/// 2026-11-26 01:02:03.123456789 UTC; rendering runs with TZ=UTC.
+wall_time const when = wall_time{std::chrono::duration_cast<wall_time::duration>(
+    std::chrono::seconds{1'795'654'923} + std::chrono::nanoseconds{123'456'789})};
+
 std::string render(std::string_view spec, publish const& m, bool no_newline = false)
 {
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
     std::string error;
     auto const f = output_format::compile(spec, no_newline, error);
     INFO(error);
     REQUIRE(f);
     std::string out;
-    f->render(m, out);
+    f->render(m, when, out);
     return out;
 }
 
@@ -28,6 +37,7 @@ std::string compile_error(std::string_view spec)
 }
 
 publish const sample{"demo/hello", "hello from wsmqtt", qos::at_least_once, true, false, 12};
+publish const binary{"b", std::string{"\x00\xAB\xff", 3}, qos::at_most_once, false, false, 0};
 
 } // namespace
 
@@ -41,17 +51,19 @@ TEST_CASE("mosquitto specifiers %t %p %q %r %l %m %%", "[output]")
     CHECK(render("%t|%p|%q|%r|%l|%m|%%", sample) == "demo/hello|hello from wsmqtt|1|1|17|12|%\n");
 }
 
-TEST_CASE("%x and %X print the payload in hex, binary-safe", "[output]")
+TEST_CASE("%x and %X print the payload in hex and %b in base64, binary-safe", "[output]")
 {
-    publish const bin{"b", std::string{"\x00\xAB\xff", 3}, qos::at_most_once, false, false, 0};
-    CHECK(render("%x", bin) == "00abff\n");
-    CHECK(render("%X", bin) == "00ABFF\n");
+    CHECK(render("%x", binary) == "00abff\n");
+    CHECK(render("%X", binary) == "00ABFF\n");
+    CHECK(render("%b", binary) == "AKv/\n");
+    CHECK(render("%b", publish{"t", "ab", qos::at_most_once, false, false, 0}) == "YWI=\n");
+    CHECK(render("%b", publish{"t", "a", qos::at_most_once, false, false, 0}) == "YQ==\n");
 }
 
 TEST_CASE("the payload is written byte for byte, NUL included", "[output]")
 {
-    publish const bin{"b", std::string{"a\0b", 3}, qos::at_most_once, false, false, 0};
-    CHECK(render("%p", bin) == std::string{"a\0b\n", 4});
+    publish const nul{"b", std::string{"a\0b", 3}, qos::at_most_once, false, false, 0};
+    CHECK(render("%p", nul) == std::string{"a\0b\n", 4});
 }
 
 TEST_CASE("escape sequences and -N", "[output]")
@@ -60,9 +72,71 @@ TEST_CASE("escape sequences and -N", "[output]")
     CHECK(render("a\\\\b\\n", sample, true) == "a\\b\n");
 }
 
+TEST_CASE("field width, left alignment, zero padding and precision", "[output]")
+{
+    CHECK(render("[%12t]", sample) == "[  demo/hello]\n");
+    CHECK(render("[%-12t]", sample) == "[demo/hello  ]\n");
+    CHECK(render("[%05l]", sample) == "[00017]\n");
+    CHECK(render("[%.4t]", sample) == "[demo]\n");
+    CHECK(render("[%6.4t]", sample) == "[  demo]\n");
+}
+
+TEST_CASE("time fields %I %U and @ strftime fields with @N and @@", "[output]")
+{
+    CHECK(render("%I", sample) == "2026-11-26T01:02:03+0000\n");
+    CHECK(render("%U", sample) == "1795654923.123456789\n");
+    CHECK(render("@Y-@m-@d @H:@M:@S.@N @@", sample) == "2026-11-26 01:02:03.123456789 @\n");
+}
+
+TEST_CASE("MQTT 5 property specifiers print nothing for 3.1.1 messages", "[output]")
+{
+    CHECK(render("[%C%R%P%A]", sample) == "[]\n");
+}
+
+TEST_CASE("%j is one JSON object: time, topic, qos, retain, length, id, payload", "[output]")
+{
+    CHECK(render("%j", sample) ==
+          R"({"tst":"2026-11-26T01:02:03.123456Z","topic":"demo/hello","qos":1,"retain":true,"payloadlen":17,"mid":12,"payload":"hello from wsmqtt"})"
+          "\n");
+}
+
+TEST_CASE("JSON escapes quotes, backslashes and control characters", "[output]")
+{
+    publish const m{"a\"b", "line\n\ttab \\ \x01", qos::at_most_once, false, false, 0};
+    CHECK(render("%j", m) ==
+          R"({"tst":"2026-11-26T01:02:03.123456Z","topic":"a\"b","qos":0,"retain":false,"payloadlen":13,"payload":"line\n\ttab \\ \u0001"})"
+          "\n");
+}
+
+TEST_CASE("a payload that is not UTF-8 goes into JSON as base64, marked as such", "[output]")
+{
+    CHECK(render("%j", binary) ==
+          R"({"tst":"2026-11-26T01:02:03.123456Z","topic":"b","qos":0,"retain":false,"payloadlen":3,"payload":"AKv/","payload_encoding":"base64"})"
+          "\n");
+}
+
+TEST_CASE("%J embeds a JSON payload as a value, and falls back to a string otherwise", "[output]")
+{
+    publish const obj{"j", R"({"t": [1, 2.5e3, true, null]})", qos::at_most_once, false, false, 0};
+    CHECK(render("%J", obj).find(R"("payload":{"t": [1, 2.5e3, true, null]})") != std::string::npos);
+    publish const text{"j", "not json", qos::at_most_once, false, false, 0};
+    CHECK(render("%J", text).find(R"("payload":"not json")") != std::string::npos);
+}
+
+TEST_CASE("is_json accepts RFC 8259 values only", "[output]")
+{
+    for (auto const* ok : {"0", "-1.5e-3", "\"a\\u00e9\"", "[]", "{}", " {\"a\": [null, false]} ", "true"})
+        CHECK(is_json(ok));
+    for (auto const* bad : {"", "01", "1.", "[1,]", "{\"a\"}", "{a:1}", "tru", "\"\\x\"", "[1] [2]", "\"a"})
+        CHECK_FALSE(is_json(bad));
+    CHECK_FALSE(is_json(std::string(1000, '[')));
+}
+
 TEST_CASE("an unknown specifier or a dangling % is refused, naming it", "[output]")
 {
     CHECK(compile_error("%z") == "invalid format specifier '%z'");
+    CHECK(compile_error("%-5z") == "invalid format specifier '%-5z'");
     CHECK(compile_error("\\q") == "invalid escape '\\q' in format");
     CHECK(compile_error("abc%") == "format ends with a lone '%'");
+    CHECK(compile_error("@1") == "invalid time specifier '@1' in format");
 }

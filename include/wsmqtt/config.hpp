@@ -43,17 +43,31 @@ struct config {
     mqtt::protocol_version version = mqtt::protocol_version::v311;
     std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
 
+    std::optional<mqtt::will> will;  ///< --will-topic, --will-payload, --will-qos, --will-retain
+
     // sub
-    std::vector<std::string> topics; ///< filters for sub; exactly one name for pub
+    std::vector<std::string> topics; ///< filters for sub; at most one name for pub
     mqtt::qos qos = mqtt::qos::at_most_once;
     std::size_t count = 0;           ///< -C: stop after this many messages, 0 = never
     std::chrono::seconds timeout{0}; ///< -W: give up after this long, 0 = never
     std::string format;              ///< output format (mosquitto -F language)
     bool no_newline = false;         ///< -N
+    std::vector<std::string> hidden_topics;      ///< -T: filters whose messages are not printed
+    std::vector<std::string> unsubscribe_topics; ///< -U: filters to unsubscribe from
+    bool exit_after_subscribe = false;           ///< -E
+    bool retained_only = false;                  ///< --retained-only
+    bool remove_retained = false;                ///< --remove-retained
+    bool skip_retained = false;                  ///< -R
+    bool rate = false;                           ///< --rate
 
     // pub
-    std::string payload;
+    std::string payload;             ///< -m, -f, -s, -n
+    bool line_mode = false;          ///< -l: one message per line of stdin
+    std::optional<std::string> topic_separator; ///< with -l: "topic<SEP>payload" lines
     bool retain = false;
+    std::size_t repeat = 1;          ///< --repeat
+    std::chrono::milliseconds repeat_delay{0};
+    std::size_t max_inflight = 20;   ///< -M: QoS 1/2 messages awaiting acknowledgement
 
     // Diagnostics
     bool debug = false; ///< -d: one line per packet on stderr

@@ -3,6 +3,7 @@
 
 #include "wsmqtt/mqtt/packet.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +14,14 @@ namespace wsmqtt {
 /// The default line: `Topic: <topic> | <payload>`.
 constexpr std::string_view default_format = "Topic: %t | %p";
 
-/// A mosquitto-style output format (-F): `%t %p %q %r %l %m %x %X %%` and the escapes
-/// `\n \t \r \0 \a \e \v \\`.
+/// What --json prints: one JSON object per line (JSON Lines).
+constexpr std::string_view json_format = "%j";
+
+using wall_time = std::chrono::system_clock::time_point;
+
+/// mosquitto_sub's -F language: `%` fields with optional `-`/`0` flags, width and `.precision`
+/// (`%t %p %q %r %l %m %x %X %I %U %j %J %%`, plus `%b` base64), `@` strftime fields with
+/// `@N` nanoseconds and `@@`, and the escapes `\n \t \r \0 \a \e \v \\`.
 class output_format {
 public:
     /// Compiles `spec`; a newline is appended to each message unless `no_newline`.
@@ -22,17 +29,47 @@ public:
     [[nodiscard]] static std::optional<output_format> compile(std::string_view spec, bool no_newline,
                                                               std::string& error);
 
-    /// Appends the rendering of `m` to `out`.
-    void render(mqtt::publish const& m, std::string& out) const;
+    /// Appends the rendering of `m`, received at `when`, to `out`.
+    void render(mqtt::publish const& m, wall_time when, std::string& out) const;
+
+    /// Whether rendering reads the time (so the caller can skip the clock otherwise).
+    [[nodiscard]] bool uses_time() const noexcept { return uses_time_; }
 
 private:
-    enum class field { literal, topic, payload, qos, retain, length, packet_id, hex_lower, hex_upper };
-    struct token {
-        field kind;
-        std::string text; ///< for literal tokens
+    enum class field {
+        literal, topic, payload, qos, retain, length, packet_id, hex_lower, hex_upper, base64,
+        iso_time, unix_time, json, json_raw, strftime, nanoseconds, nothing,
     };
+    struct token {
+        field kind = field::literal;
+        std::string text;          ///< literal text, or the strftime conversion for @ fields
+        bool left_align = false;   ///< `-` flag
+        bool zero_pad = false;     ///< `0` flag
+        std::size_t width = 0;     ///< minimum width, 0 = none
+        std::optional<std::size_t> precision; ///< maximum width
+
+        static token of(field k, std::string text = {})
+        {
+            token t;
+            t.kind = k;
+            t.text = std::move(text);
+            return t;
+        }
+    };
+    void render_field(token const& t, mqtt::publish const& m, wall_time when, std::string& out) const;
+
     std::vector<token> tokens_;
+    bool uses_time_ = false;
 };
+
+/// Appends `data` in base64 (RFC 4648, with padding).
+void append_base64(std::string_view data, std::string& out);
+
+/// Appends `s` as a JSON string literal (RFC 8259), quotes included; `s` must be UTF-8.
+void append_json_string(std::string_view s, std::string& out);
+
+/// Whether `s` is exactly one JSON value (RFC 8259), surrounding white space allowed.
+[[nodiscard]] bool is_json(std::string_view s) noexcept;
 
 /// stdout as a batch sink: render into buffer(), then flush() once per read.
 class stdout_writer {
