@@ -4,6 +4,11 @@
 #include "wsmqtt/cli.hpp"
 #include "wsmqtt/exit_code.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <unistd.h>
 #include <vector>
 
 using namespace wsmqtt;
@@ -142,4 +147,151 @@ TEST_CASE("help and version exit 0 without running", "[cli]")
     auto const version = parse({"--version"});
     CHECK_FALSE(version.cfg);
     CHECK(version.exit_code == 0);
+}
+
+namespace {
+
+/// Sets an environment variable for the life of the object.
+class scoped_env {
+public:
+    scoped_env(char const* name, std::string const& value) : name_{name}
+    {
+        if (char const* old = std::getenv(name)) old_ = old;
+        ::setenv(name, value.c_str(), 1);
+    }
+    scoped_env(scoped_env const&) = delete;
+    scoped_env& operator=(scoped_env const&) = delete;
+    ~scoped_env()
+    {
+        if (old_) ::setenv(name_, old_->c_str(), 1);
+        else ::unsetenv(name_);
+    }
+
+private:
+    char const* name_;
+    std::optional<std::string> old_;
+};
+
+/// A file in a fresh temporary folder, removed with the object.
+class temp_file {
+public:
+    temp_file(std::string const& relative, std::string const& content)
+    {
+        char folder[] = "/tmp/wsmqtt-cli-test-XXXXXX";
+        REQUIRE(::mkdtemp(folder));
+        dir_ = folder;
+        path_ = dir_ + "/" + relative;
+        std::filesystem::create_directories(std::filesystem::path{path_}.parent_path());
+        std::ofstream{path_} << content;
+    }
+    temp_file(temp_file const&) = delete;
+    temp_file& operator=(temp_file const&) = delete;
+    ~temp_file() { std::filesystem::remove_all(dir_); }
+    std::string const& dir() const { return dir_; }
+    std::string const& path() const { return path_; }
+
+private:
+    std::string dir_;
+    std::string path_;
+};
+
+} // namespace
+
+TEST_CASE("options file in XDG_CONFIG_HOME is read first; the command line wins", "[cli]")
+{
+    temp_file const f{"wsmqtt/sub.conf", "# broker at home\n-h broker.home\n--port 9001\n\n-q 1\n--tls\n"};
+    scoped_env const xdg{"XDG_CONFIG_HOME", f.dir()};
+    auto const c = parsed({"sub", "-t", "a"});
+    CHECK(c.endpoint == endpoint{scheme::wss, "broker.home", 9001, "/mqtt"});
+    CHECK(c.qos == mqtt::qos::at_least_once);
+    CHECK(parsed({"sub", "-t", "a", "-p", "1234", "-q", "0"}).endpoint.port == 1234);
+    CHECK(parsed({"sub", "-t", "a", "-p", "1234", "-q", "0"}).qos == mqtt::qos::at_most_once);
+    // pub reads pub.conf, not sub.conf.
+    CHECK(parsed({"pub", "-t", "a", "-m", "x"}).endpoint.host == "localhost");
+}
+
+TEST_CASE("options file named with -o; a missing one is an error", "[cli]")
+{
+    temp_file const f{"opts", "-h elsewhere\n-t from/file\n"};
+    auto const c = parsed({"sub", "-o", f.path().c_str()});
+    CHECK(c.endpoint.host == "elsewhere");
+    CHECK(c.topics == std::vector<std::string>{"from/file"});
+    require_usage_error({"sub", "-t", "a", "-o", "/nonexistent/wsmqtt.conf"});
+}
+
+TEST_CASE("environment gives host, port and credentials; the command line wins", "[cli]")
+{
+    scoped_env const host{"WSMQTT_HOST", "env.example"};
+    scoped_env const port{"WSMQTT_PORT", "8883"};
+    scoped_env const user{"WSMQTT_USERNAME", "envuser"};
+    scoped_env const pass{"WSMQTT_PASSWORD", "envpass"};
+    auto const c = parsed({"sub", "-t", "a"});
+    CHECK(c.endpoint.host == "env.example");
+    CHECK(c.endpoint.port == 8883);
+    CHECK(c.username == "envuser");
+    CHECK(c.password == "envpass");
+    auto const d = parsed({"sub", "-t", "a", "-h", "cli.example", "-u", "cliuser", "-P", "clipass"});
+    CHECK(d.endpoint.host == "cli.example");
+    CHECK(d.username == "cliuser");
+    CHECK(d.password == "clipass");
+    // A URL on the command line is not mixed with WSMQTT_HOST/PORT.
+    CHECK(parsed({"sub", "-t", "a", "-L", "ws://url.example"}).endpoint == endpoint{scheme::ws, "url.example", 80, "/mqtt"});
+}
+
+TEST_CASE("environment beats the options file", "[cli]")
+{
+    temp_file const f{"wsmqtt/sub.conf", "-h file.example\n"};
+    scoped_env const xdg{"XDG_CONFIG_HOME", f.dir()};
+    scoped_env const host{"WSMQTT_HOST", "env.example"};
+    CHECK(parsed({"sub", "-t", "a"}).endpoint.host == "env.example");
+}
+
+TEST_CASE("client id prefix -I appends the process id", "[cli]")
+{
+    auto const c = parsed({"sub", "-t", "a", "-I", "probe-"});
+    CHECK(c.client_id == "probe-" + std::to_string(::getpid()));
+    require_usage_error({"sub", "-t", "a", "-I", "p", "-i", "x"});
+}
+
+TEST_CASE("last will options", "[cli]")
+{
+    auto const c = parsed({"sub", "-t", "a", "--will-topic", "status/me", "--will-payload", "gone", "--will-qos", "1", "--will-retain"});
+    REQUIRE(c.will);
+    CHECK(*c.will == mqtt::will{"status/me", "gone", mqtt::qos::at_least_once, true});
+    require_usage_error({"sub", "-t", "a", "--will-payload", "gone"});
+    require_usage_error({"sub", "-t", "a", "--will-topic", "a/#"});
+    require_usage_error({"sub", "-t", "a", "--will-topic", "a", "--will-qos", "3"});
+}
+
+TEST_CASE("sub output and stop options", "[cli]")
+{
+    auto const c = parsed({"sub", "-t", "a/#", "-T", "a/hidden", "-U", "old/#", "-E", "-R", "--remove-retained", "--rate"});
+    CHECK(c.hidden_topics == std::vector<std::string>{"a/hidden"});
+    CHECK(c.unsubscribe_topics == std::vector<std::string>{"old/#"});
+    CHECK(c.exit_after_subscribe);
+    CHECK(c.skip_retained);
+    CHECK(c.remove_retained);
+    CHECK(c.rate);
+    CHECK(parsed({"sub", "-t", "a", "--json"}).format == "%j");
+    CHECK(parsed({"sub", "-U", "a"}).topics.empty()); // -U alone is enough
+    require_usage_error({"sub", "-t", "a", "--json", "-F", "%t"});
+    require_usage_error({"sub", "-t", "a", "-T", "a+"});
+    require_usage_error({"sub", "-t", "a", "--retained-only", "-R"});
+}
+
+TEST_CASE("pub line mode, separator, repeat and in-flight window", "[cli]")
+{
+    auto const c = parsed({"pub", "-t", "a", "-l", "-M", "5", "-q", "1"});
+    CHECK(c.line_mode);
+    CHECK(c.max_inflight == 5);
+    auto const d = parsed({"pub", "-l", "--topic-separator", " "});
+    CHECK(d.topic_separator == " ");
+    CHECK(d.topics.empty());
+    auto const e = parsed({"pub", "-t", "a", "-m", "x", "--repeat", "3", "--repeat-delay", "0.25"});
+    CHECK(e.repeat == 3);
+    CHECK(e.repeat_delay == std::chrono::milliseconds{250});
+    require_usage_error({"pub", "-t", "a", "-m", "x", "--topic-separator", " "}); // needs -l
+    require_usage_error({"pub", "-t", "a", "-l", "--repeat", "2"});
+    require_usage_error({"pub", "-t", "a", "-m", "x", "-M", "0"});
+    require_usage_error({"pub", "-t", "a", "-l", "-m", "x"});
 }

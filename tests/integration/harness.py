@@ -21,6 +21,10 @@ import unittest
 WSMQTT = os.environ.get("WSMQTT_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "wsmqtt")
 
+# wsmqtt runs without the developer's options file or WSMQTT_* variables.
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("WSMQTT_")}
+ENV["XDG_CONFIG_HOME"] = "/nonexistent/wsmqtt-tests"
+
 USER, PASSWORD = "alice", "s3cret pass"
 READER, READER_PASSWORD = "reader", "readonly"
 
@@ -160,7 +164,7 @@ allow_anonymous true
 def run(*args, input=None, timeout=15, env=None):
     """Runs wsmqtt to completion; stdout as bytes, stderr as text."""
     result = subprocess.run([WSMQTT, *map(str, args)], input=input, capture_output=True,
-                            timeout=timeout, env=env)
+                            timeout=timeout, env={**ENV, **(env or {})})
     result.stderr = result.stderr.decode("utf-8", "replace")
     return result
 
@@ -172,7 +176,7 @@ class Subscriber:
     """
 
     def __init__(self, *args):
-        self.process = subprocess.Popen([WSMQTT, "sub", "-d", *map(str, args)],
+        self.process = subprocess.Popen([WSMQTT, "sub", "-d", *map(str, args)], env=ENV,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr_lines = []
         self._stdout = bytearray()
