@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <unordered_set>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -158,6 +159,7 @@ public:
         , writer_wakeup_{ioc}
         , window_wakeup_{ioc}
         , rate_timer_{ioc}
+        , repeat_timer_{ioc}
         , signals_{ioc, SIGINT, SIGTERM, SIGHUP}
     {
         if (cfg_.debug) session_.set_trace(trace_packet);
@@ -294,6 +296,8 @@ private:
     {
         if (cfg_.command != command::sub || closing_ || stdout_closed_) return;
         auto const& m = e.message;
+        // --remove-retained: the broker forwards our clearing message to us too; not news.
+        if (!m.retain && m.payload.empty() && !cleared_topics_.empty() && cleared_topics_.erase(m.topic) > 0) return;
         // --retained-only: the first live message ends the run, unprinted (as mosquitto_sub).
         if (cfg_.retained_only && !m.retain) return stop(exit_code::ok);
         ++rate_messages_;
@@ -302,8 +306,14 @@ private:
         if (cfg_.remove_retained && m.retain && !hidden) {
             // A retained empty message clears the retained one (§3.3.1.3).
             (void)session_.publish({m.topic, {}, mqtt::qos::at_most_once, true, false, 0}, clock::now());
+            cleared_topics_.insert(m.topic);
         }
         if (hidden || (cfg_.skip_retained && m.retain)) return;
+        print_message(m);
+    }
+
+    void print_message(mqtt::publish const& m)
+    {
         format_.render(m, format_.uses_time() ? std::chrono::system_clock::now() : wall_time{}, out_.buffer());
         if (cfg_.count > 0 && ++received_ >= cfg_.count) stop(exit_code::ok);
     }
@@ -360,8 +370,8 @@ private:
     {
         for (std::size_t i = 0; i < cfg_.repeat; ++i) {
             if (i > 0 && cfg_.repeat_delay.count() > 0) {
-                window_wakeup_.expires_after(cfg_.repeat_delay);
-                (void)co_await window_wakeup_.async_wait(use_tuple);
+                repeat_timer_.expires_after(cfg_.repeat_delay);
+                (void)co_await repeat_timer_.async_wait(use_tuple);
             }
             if (!co_await room_to_publish()) co_return;
             if (!publish_one(cfg_.topics.front(), cfg_.payload)) co_return;
@@ -476,6 +486,7 @@ private:
         writer_wakeup_.cancel();
         window_wakeup_.cancel();
         rate_timer_.cancel();
+        repeat_timer_.cancel();
         if (stdin_) stdin_->cancel();
         // A second signal while closing ends at once.
         signals_.async_wait([this](auto ec, int) {
@@ -497,6 +508,7 @@ private:
         writer_wakeup_.cancel();
         window_wakeup_.cancel();
         rate_timer_.cancel();
+        repeat_timer_.cancel();
         if (stdin_) stdin_->cancel();
         signals_.cancel();
     }
@@ -517,6 +529,7 @@ private:
     net::steady_timer writer_wakeup_;
     net::steady_timer window_wakeup_; ///< a publisher waiting for room, or for --repeat-delay
     net::steady_timer rate_timer_;
+    net::steady_timer repeat_timer_;  ///< --repeat-delay
     net::signal_set signals_;
     stdin_reader* stdin_ = nullptr;   ///< while publish_lines() runs
     mqtt::bytes write_buffer_;
@@ -533,6 +546,7 @@ private:
     std::size_t rate_bytes_ = 0;
     bool input_done_ = false;         ///< pub: every message has been handed to the session
     std::size_t line_number_ = 0;
+    std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
 };
 
 } // namespace
