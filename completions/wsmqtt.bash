@@ -10,10 +10,13 @@ _wsmqtt() {
   fi
 
   local common="-h --host -p --port -L --url --tls --tcp --ws-path --connect-timeout --cafile
-    --insecure -i --id -k --keepalive -c --disable-clean-session -u --username -P --pw
-    -V --protocol-version -q --qos -W -d --debug --quiet --help"
-  local sub_opts="-t --topic -C --count -F --format -v --verbose -N"
-  local pub_opts="-t --topic -m --message -f --file -s --stdin-file -n --null-message -r --retain"
+    --insecure -i --id -I --id-prefix -k --keepalive -c --disable-clean-session -u --username
+    -P --pw -V --protocol-version --will-topic --will-payload --will-qos --will-retain -q --qos
+    -W --timeout -o --options-file -d --debug --quiet --help"
+  local sub_opts="-t --topic -T --filter-out -U --unsubscribe -C --count -E -R --no-retained
+    --retained-only --remove-retained -F --format --json -v --verbose -N --rate"
+  local pub_opts="-t --topic -m --message -f --file -s --stdin-file -l --stdin-line
+    --topic-separator -n --null-message -r --retain --repeat --repeat-delay -M --max-inflight"
 
   local command="" w
   for w in "${words[@]:1:cword-1}"; do
@@ -21,11 +24,14 @@ _wsmqtt() {
   done
 
   case $prev in
-    -q|--qos) COMPREPLY=($(compgen -W "0 1 2" -- "$cur")); return ;;
+    -q|--qos|--will-qos) COMPREPLY=($(compgen -W "0 1 2" -- "$cur")); return ;;
     -V|--protocol-version) COMPREPLY=($(compgen -W "mqttv311 mqttv31" -- "$cur")); return ;;
-    -f|--file|--cafile) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
+    -f|--file|--cafile|-o|--options-file) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
     -L|--url) COMPREPLY=($(compgen -W "ws:// wss:// mqtt:// mqtts://" -- "$cur")); compopt -o nospace 2>/dev/null || true; return ;;
-    -h|--host|-p|--port|-t|--topic|-m|--message|-i|--id|-k|--keepalive|-u|--username|-P|--pw|-W|-C|--count|-F|--format|--ws-path|--connect-timeout)
+    -F|--format) COMPREPLY=($(compgen -W "'Topic: %t | %p' '%t %p' '%p' '%j' '%I %t %p'" -- "$cur")); return ;;
+    -h|--host|-p|--port|-t|--topic|-T|--filter-out|-U|--unsubscribe|-m|--message|-i|--id|-I|--id-prefix|\
+    -k|--keepalive|-u|--username|-P|--pw|-W|--timeout|-C|--count|--ws-path|--connect-timeout|\
+    --will-topic|--will-payload|--topic-separator|--repeat|--repeat-delay|-M|--max-inflight)
       return ;;
   esac
 

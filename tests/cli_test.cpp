@@ -197,7 +197,7 @@ private:
 
 } // namespace
 
-TEST_CASE("options file in XDG_CONFIG_HOME is read first; the command line wins", "[cli]")
+TEST_CASE("options file in XDG_CONFIG_HOME is read first and the command line wins", "[cli]")
 {
     temp_file const f{"wsmqtt/sub.conf", "# broker at home\n-h broker.home\n--port 9001\n\n-q 1\n--tls\n"};
     scoped_env const xdg{"XDG_CONFIG_HOME", f.dir()};
@@ -210,7 +210,7 @@ TEST_CASE("options file in XDG_CONFIG_HOME is read first; the command line wins"
     CHECK(parsed({"pub", "-t", "a", "-m", "x"}).endpoint.host == "localhost");
 }
 
-TEST_CASE("options file named with -o; a missing one is an error", "[cli]")
+TEST_CASE("options file named with -o, and a missing one is an error", "[cli]")
 {
     temp_file const f{"opts", "-h elsewhere\n-t from/file\n"};
     auto const c = parsed({"sub", "-o", f.path().c_str()});
@@ -219,7 +219,7 @@ TEST_CASE("options file named with -o; a missing one is an error", "[cli]")
     require_usage_error({"sub", "-t", "a", "-o", "/nonexistent/wsmqtt.conf"});
 }
 
-TEST_CASE("environment gives host, port and credentials; the command line wins", "[cli]")
+TEST_CASE("environment gives host, port and credentials, and the command line wins", "[cli]")
 {
     scoped_env const host{"WSMQTT_HOST", "env.example"};
     scoped_env const port{"WSMQTT_PORT", "8883"};

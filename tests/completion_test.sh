@@ -37,5 +37,24 @@ reject "wsmqtt pub -" -C
 expect "wsmqtt pub -q " 2
 expect "wsmqtt sub -V " mqttv31
 expect "wsmqtt sub -L w" wss://
+expect "wsmqtt sub --re" --retained-only
+expect "wsmqtt sub --re" --remove-retained
+expect "wsmqtt sub -" --json
+expect "wsmqtt pub -" -l
+expect "wsmqtt pub --to" --topic-separator
+expect "wsmqtt pub --will-q" --will-qos
+expect "wsmqtt pub --will-qos " 1
+reject "wsmqtt pub -" --json
+reject "wsmqtt sub -" --repeat
+# Every option that --help lists is offered.
+bin=${WSMQTT_BIN:-}
+if [[ -n $bin && -x $bin ]]; then
+  for command in sub pub; do
+    # Option lines of the help start with spaces and a dash: "  -h,--host TEXT   Broker host".
+    for option in $("$bin" "$command" --help | grep -E '^ +-' | awk '{print $1}' | tr ',' '\n' | sort -u); do
+      expect "wsmqtt $command $option" "$option"
+    done
+  done
+fi
 [[ $fail -eq 0 ]] && echo "bash completion: all cases pass"
 exit $fail

@@ -5,10 +5,11 @@ import json
 import os
 import re
 import signal
+import subprocess
 import tempfile
 import time
 
-from harness import BrokerTestCase, PASSWORD, USER, Subscriber, run
+from harness import ENV, WSMQTT, BrokerTestCase, PASSWORD, USER, Subscriber, run
 
 
 class SubscriberOutput(BrokerTestCase):
@@ -61,6 +62,15 @@ class SubscriberOutput(BrokerTestCase):
         self.assertEqual(data["payload_encoding"], "base64")
         self.assertEqual(base64.b64decode(data["payload"]), binary)
         self.assertEqual(data["payloadlen"], len(binary))
+
+    def test_raw_json_payload_is_embedded(self):
+        sub = Subscriber(*self.ws(), "-t", "out/J", "-C", 2, "-W", 10, "-F", "%J", "-q", 1).ready()
+        run("pub", *self.ws(), "-t", "out/J", "-m", '{"temp": 21.5, "ok": true}', "-q", 1)
+        run("pub", *self.ws(), "-t", "out/J", "-m", "plain text", "-q", 1)
+        code, out = sub.finish()
+        first, second = (json.loads(l) for l in out.decode().splitlines())
+        self.assertEqual(first["payload"], {"temp": 21.5, "ok": True})
+        self.assertEqual(second["payload"], "plain text")  # not JSON: kept as a string
 
     def test_base64_specifier(self):
         sub = Subscriber(*self.ws(), "-t", "out/b64", "-C", 1, "-W", 10, "-F", "%b").ready()
@@ -155,6 +165,17 @@ class Sessions(BrokerTestCase):
         crash.kill()
         self.assertEqual(watcher.finish(), (0, b"will/crash gone\n"))
 
+    def test_retained_will_at_qos_1(self):
+        crash = Subscriber(*self.ws(), "-t", "x", "--will-topic", "will/kept", "--will-payload", "offline",
+                           "--will-qos", 1, "--will-retain").ready()
+        crash.kill()
+        try:
+            # Retained: a subscriber that comes later still learns of it.
+            got = run("sub", *self.ws(), "-t", "will/kept", "-C", 1, "-W", 10, "-F", "%q %r %p", "-q", 1)
+            self.assertEqual((got.returncode, got.stdout), (0, b"1 1 offline\n"))
+        finally:
+            run("pub", *self.ws(), "-t", "will/kept", "-n", "-r")
+
 
 class Publisher(BrokerTestCase):
 
@@ -167,6 +188,26 @@ class Publisher(BrokerTestCase):
         self.assertEqual(pub.returncode, 0, pub.stderr)
         # Blank lines are sent as empty messages (mosquitto since 1.6.8).
         self.assertEqual(sub.finish(), (0, b"[one]\n[]\n[three]\n"))
+
+    def test_lines_are_sent_as_they_arrive(self):
+        sub = Subscriber(*self.ws(), "-t", "pl/live", "-W", 20, "-F", "%p").ready()
+        pub = subprocess.Popen([WSMQTT, "pub", *map(str, self.ws()), "-t", "pl/live", "-l", "-q", "1"],
+                               stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        try:
+            for line in (b"first", b"second"):
+                pub.stdin.write(line + b"\n")
+                pub.stdin.flush()
+                # Delivered while stdin is still open: nothing waits for the end of input.
+                self.assertEqual(sub.read_line(timeout=5), line + b"\n")
+            pub.stdin.close()
+            self.assertEqual(pub.wait(timeout=10), 0)
+        finally:
+            if pub.poll() is None:
+                pub.kill()
+                pub.wait()
+            pub.stderr.close()
+            sub.signal(signal.SIGTERM)
+            sub.finish()
 
     def test_100000_lines_all_arrive_in_order(self):
         count = 100_000
