@@ -30,9 +30,19 @@ READER, READER_PASSWORD = "reader", "readonly"
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count):
+    """Ports nothing listens on now, distinct from each other (held open until all are chosen)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def wait_for_port(port, deadline):
@@ -72,17 +82,41 @@ def make_certificates(folder):
 class Broker:
     """mosquitto with every listener the tests need, in its own temporary folder."""
 
+    LISTENERS = ("tcp", "ws", "wss", "tls", "ws_auth", "tcp_auth", "wss_wrongname")
+
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="wsmqtt-test-")
-        self.ports = {name: free_port() for name in
-                      ("tcp", "ws", "wss", "tls", "ws_auth", "tcp_auth", "wss_wrongname")}
+        self.ports = {}
         self.process = None
 
     def path(self, name):
         return os.path.join(self.dir, name)
 
     def start(self):
+        """Starts mosquitto. Another test run may take a chosen port first: then mosquitto
+        exits at once, and it is started again on other ports."""
         make_certificates(self.dir)
+        for attempt in range(5):
+            self.ports = dict(zip(self.LISTENERS, free_ports(len(self.LISTENERS))))
+            self._launch()
+            # mosquitto logs "running" once every listener is bound; it exits if one is not.
+            deadline = time.monotonic() + 10
+            while self.process.poll() is None and " running" not in self.log():
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            if self.process.poll() is None and " running" in self.log():
+                for port in self.ports.values():
+                    wait_for_port(port, deadline)
+                return self
+            self.process.wait()
+            self.process.stderr.close()
+        self.stop()
+        raise RuntimeError("mosquitto did not start:\n" + self.log())
+
+    def _launch(self):
+        if os.path.exists(self.path("mosquitto.log")):
+            os.unlink(self.path("mosquitto.log"))
         subprocess.run(["mosquitto_passwd", "-b", "-c", self.path("passwd"), USER, PASSWORD],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run(["mosquitto_passwd", "-b", self.path("passwd"), READER, READER_PASSWORD],
@@ -105,6 +139,7 @@ log_dest file {self.path('mosquitto.log')}
 log_type error
 log_type warning
 log_type notice
+log_type information
 log_type subscribe
 
 listener {p['tcp']} 127.0.0.1
@@ -132,14 +167,6 @@ allow_anonymous true
             f.write(config)
         self.process = subprocess.Popen(["mosquitto", "-c", self.path("mosquitto.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        try:
-            for port in self.ports.values():
-                wait_for_port(port, deadline)
-        except RuntimeError:
-            self.stop()
-            raise
-        return self
 
     def stop(self):
         if self.process and self.process.poll() is None:
