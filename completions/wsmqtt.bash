@@ -12,7 +12,9 @@ _wsmqtt() {
   local common="-h --host -p --port -L --url --tls --tcp --ws-path --connect-timeout --cafile
     --insecure -i --id -I --id-prefix -k --keepalive -c --disable-clean-session -u --username
     -P --pw -V --protocol-version --will-topic --will-payload --will-qos --will-retain -q --qos
-    -W --timeout -o --options-file -d --debug --quiet --help"
+    -W --timeout -o --options-file -d --debug --quiet --help --password-file -H --header --origin
+    --user-agent --subprotocol --compress --proxy --no-proxy --capath --cert --key --key-password-file
+    --tls-version --ciphers --alpn --tls-keylog"
   local sub_opts="-t --topic -T --filter-out -U --unsubscribe -C --count -E -R --no-retained
     --retained-only --remove-retained -F --format --json -v --verbose -N --rate"
   local pub_opts="-t --topic -m --message -f --file -s --stdin-file -l --stdin-line
@@ -26,12 +28,16 @@ _wsmqtt() {
   case $prev in
     -q|--qos|--will-qos) COMPREPLY=($(compgen -W "0 1 2" -- "$cur")); return ;;
     -V|--protocol-version) COMPREPLY=($(compgen -W "mqttv311 mqttv31" -- "$cur")); return ;;
-    -f|--file|--cafile|-o|--options-file) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
+    --tls-version) COMPREPLY=($(compgen -W "tlsv1.2 tlsv1.3" -- "$cur")); return ;;
+    --proxy) COMPREPLY=($(compgen -W "http:// socks5:// socks5h://" -- "$cur")); compopt -o nospace 2>/dev/null || true; return ;;
+    --capath) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
+    -f|--file|--cafile|-o|--options-file|--cert|--key|--key-password-file|--password-file|--tls-keylog) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
     -L|--url) COMPREPLY=($(compgen -W "ws:// wss:// mqtt:// mqtts://" -- "$cur")); compopt -o nospace 2>/dev/null || true; return ;;
     -F|--format) COMPREPLY=($(compgen -W "'Topic: %t | %p' '%t %p' '%p' '%j' '%I %t %p'" -- "$cur")); return ;;
     -h|--host|-p|--port|-t|--topic|-T|--filter-out|-U|--unsubscribe|-m|--message|-i|--id|-I|--id-prefix|\
     -k|--keepalive|-u|--username|-P|--pw|-W|--timeout|-C|--count|--ws-path|--connect-timeout|\
-    --will-topic|--will-payload|--topic-separator|--repeat|--repeat-delay|-M|--max-inflight)
+    --will-topic|--will-payload|--topic-separator|--repeat|--repeat-delay|-M|--max-inflight|\
+    -H|--header|--origin|--user-agent|--subprotocol|--ciphers|--alpn)
       return ;;
   esac
 

@@ -19,7 +19,11 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <algorithm>
+#include <cctype>
+#include <fcntl.h>
 #include <random>
+#include <termios.h>
 #include <unistd.h>
 
 namespace wsmqtt {
@@ -40,7 +44,23 @@ struct raw_options {
     bool tls = false;
     bool tcp = false;
     std::string cafile;
+    std::string capath;
+    std::string cert;
+    std::string key;
+    std::string key_password_file;
+    std::string tls_version;
+    std::string ciphers;
+    std::vector<std::string> alpn;
+    std::string tls_keylog;
     bool insecure = false;
+    std::vector<std::string> headers;
+    std::string origin;
+    std::string user_agent;
+    std::string subprotocol;
+    bool compress = false;
+    std::optional<std::string> proxy;
+    bool no_proxy = false;
+    std::string password_file;
     std::optional<std::string> ws_path;
     std::string protocol_version = "mqttv311";
     bool no_clean = false;
@@ -140,14 +160,31 @@ void add_common_options(CLI::App& app, raw_options& o)
     app.add_flag("--tcp", o.tcp, "Plain MQTT over TCP instead of WebSocket (mqtt://, mqtts:// with --tls)")->group("Connection");
     app.add_option("--ws-path", o.ws_path, "WebSocket path (default /mqtt; RabbitMQ uses /ws)")->group("Connection");
     app.add_option("--connect-timeout", o.connect_timeout, "Seconds allowed for connecting and handshakes (default 10)")->group("Connection");
+    app.add_option("-H,--header", o.headers, "Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable)")
+        ->group("WebSocket")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--origin", o.origin, "Origin header of the WebSocket upgrade")->group("WebSocket");
+    app.add_option("--user-agent", o.user_agent, "User-Agent of the WebSocket upgrade (default wsmqtt/<version>)")->group("WebSocket");
+    app.add_option("--subprotocol", o.subprotocol, "WebSocket subprotocol to ask for (default mqtt; mqttv3.1 with -V mqttv31)")->group("WebSocket");
+    app.add_flag("--compress", o.compress, "Offer permessage-deflate compression")->group("WebSocket");
+    app.add_option("--proxy", o.proxy, "Proxy: http://[user:pass@]host[:port] (CONNECT), socks5://, socks5h://")->group("Connection");
+    app.add_flag("--no-proxy", o.no_proxy, "Ignore http_proxy, https_proxy and all_proxy")->group("Connection");
     app.add_option("--cafile", o.cafile, "Trust the CA certificates in this PEM file too (implies --tls)")->group("TLS");
+    app.add_option("--capath", o.capath, "Trust the CA certificates in this folder too (hashed, c_rehash; implies --tls)")->group("TLS");
+    app.add_option("--cert", o.cert, "Client certificate (PEM; implies --tls)")->group("TLS");
+    app.add_option("--key", o.key, "Private key of the client certificate (PEM)")->group("TLS");
+    app.add_option("--key-password-file", o.key_password_file, "File holding the password of an encrypted --key")->group("TLS");
+    app.add_option("--tls-version", o.tls_version, "Allow only tlsv1.2 or tlsv1.3 (default: 1.2 or later)")->group("TLS");
+    app.add_option("--ciphers", o.ciphers, "OpenSSL cipher list for TLS 1.2")->group("TLS");
+    app.add_option("--alpn", o.alpn, "ALPN protocol to offer (repeatable)")->group("TLS")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--tls-keylog", o.tls_keylog, "Append TLS secrets to this file (for Wireshark)")->group("TLS");
     app.add_flag("--insecure", o.insecure, "Do not verify the broker's certificate (implies --tls)")->group("TLS");
     app.add_option("-i,--id", o.client_id, "Client id (default wsmqtt-<random>)")->group("Session");
     app.add_option("-I,--id-prefix", o.client_id_prefix, "Client id made of this prefix and the process id")->group("Session");
     app.add_option("-k,--keepalive", o.keepalive, "Keepalive in seconds, 0 = off (default 60)")->group("Session");
     app.add_flag("-c,--disable-clean-session", o.no_clean, "Keep the session on the broker (needs -i)")->group("Session");
     app.add_option("-u,--username", o.username, "User name")->group("Session");
-    app.add_option("-P,--pw", o.password, "Password")->group("Session");
+    app.add_option("-P,--pw", o.password, "Password; '-' asks for it on the terminal")->group("Session");
+    app.add_option("--password-file", o.password_file, "Read the password from this file (first line)")->group("Session");
     app.add_option("-V,--protocol-version", o.protocol_version, "mqttv311 (default) or mqttv31")->group("Session");
     app.add_option("--will-topic", o.will_topic, "Topic of the last will, sent by the broker if we vanish")->group("Session");
     app.add_option("--will-payload", o.will_payload, "Payload of the last will")->group("Session");
@@ -162,13 +199,13 @@ void add_common_options(CLI::App& app, raw_options& o)
 
 endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_user, std::optional<std::string>& url_pass)
 {
-    bool const tls = o.tls || !o.cafile.empty() || o.insecure;
+    bool const tls = o.tls || !o.cafile.empty() || !o.capath.empty() || !o.cert.empty() || o.insecure;
     endpoint e;
     if (!o.url.empty()) {
         // The URL decides alone; -h/-p from the environment or an options file do not apply.
         std::string error;
         auto u = parse_url(o.url, error);
-        if (!u) throw usage_error(fmt::format("invalid --url '{}': {}", o.url, error));
+        if (!u) throw usage_error(fmt::format("invalid --url '{}': {}", mask_credentials(o.url), error));
         e = u->endpoint;
         url_user = u->username;
         url_pass = u->password;
@@ -284,6 +321,101 @@ void validate_pub(raw_options const& o, config& c)
     c.max_inflight = static_cast<std::size_t>(o.max_inflight);
 }
 
+std::string first_line_of(std::string const& path, std::string_view flag)
+{
+    std::ifstream in{path, std::ios::binary};
+    if (!in) throw usage_error(fmt::format("cannot read {} '{}': {}", flag, path, std::strerror(errno)));
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+/// -P -: ask on the terminal without echo, like ssh and sudo. Never from stdin, which may be
+/// the message (-s, -l).
+std::string prompt_password()
+{
+    int const tty = ::open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (tty < 0) throw usage_error("-P - needs a terminal to ask on; use --password-file or WSMQTT_PASSWORD");
+    struct termios saved {};
+    bool const is_terminal = ::tcgetattr(tty, &saved) == 0;
+    if (is_terminal) {
+        auto quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        ::tcsetattr(tty, TCSAFLUSH, &quiet);
+    }
+    constexpr std::string_view prompt = "Password: ";
+    (void)!::write(tty, prompt.data(), prompt.size());
+    std::string password;
+    char c = 0;
+    while (::read(tty, &c, 1) == 1 && c != '\n') password += c;
+    if (is_terminal) ::tcsetattr(tty, TCSAFLUSH, &saved);
+    (void)!::write(tty, "\n", 1);
+    ::close(tty);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    return password;
+}
+
+void validate_transport_options(raw_options const& o, config& c)
+{
+    auto& t = c.tls;
+    t.cafile = o.cafile;
+    t.capath = o.capath;
+    t.cert = o.cert;
+    t.key = o.key;
+    t.insecure = o.insecure;
+    t.ciphers = o.ciphers;
+    t.alpn = o.alpn;
+    t.keylog = o.tls_keylog;
+    bool const tls_options = !o.cafile.empty() || !o.capath.empty() || !o.cert.empty() || !o.key.empty() ||
+                             !o.tls_version.empty() || !o.ciphers.empty() || !o.alpn.empty() || !o.tls_keylog.empty();
+    if (tls_options && !uses_tls(c.endpoint.scheme))
+        throw usage_error(fmt::format("TLS options need a TLS transport, but the URL is {}://", scheme_name(c.endpoint.scheme)));
+    if (o.cert.empty() != o.key.empty()) throw usage_error("--cert and --key go together");
+    if (!o.key_password_file.empty()) {
+        if (o.key.empty()) throw usage_error("--key-password-file needs --key");
+        t.key_password = first_line_of(o.key_password_file, "--key-password-file");
+    }
+    if (!o.tls_version.empty() && o.tls_version != "tlsv1.2" && o.tls_version != "tlsv1.3")
+        throw usage_error(fmt::format("--tls-version must be tlsv1.2 or tlsv1.3, not '{}'", o.tls_version));
+    t.version = o.tls_version;
+    for (auto const& a : o.alpn)
+        if (a.empty() || a.size() > 255) throw usage_error("--alpn protocols must be 1 to 255 bytes");
+
+    for (auto const& h : o.headers) {
+        auto const colon = h.find(':');
+        auto const name = h.substr(0, colon);
+        bool const token = !name.empty() && name.find_first_of(" \t()<>@,;:\\\"/[]?={}\r\n") == std::string::npos;
+        if (colon == std::string::npos || !token || h.find_first_of("\r\n") != std::string::npos)
+            throw usage_error(fmt::format("--header '{}' is not 'Name: value'", h));
+        auto lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        if (lower == "sec-websocket-protocol") throw usage_error("use --subprotocol to choose the WebSocket subprotocol");
+        if (lower == "upgrade" || lower == "connection" || lower.rfind("sec-websocket-", 0) == 0)
+            throw usage_error(fmt::format("--header cannot set {}: the WebSocket handshake needs it", name));
+        auto value = h.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        c.ws.headers.emplace_back(name, value);
+    }
+    c.ws.origin = o.origin;
+    c.ws.user_agent = o.user_agent;
+    c.ws.subprotocol = o.subprotocol;
+    c.ws.compress = o.compress;
+    bool const ws_options = !o.headers.empty() || !o.origin.empty() || !o.user_agent.empty() || !o.subprotocol.empty() || o.compress;
+    if (ws_options && !uses_websocket(c.endpoint.scheme))
+        throw usage_error(fmt::format("WebSocket options need ws:// or wss://, but the URL is {}://", scheme_name(c.endpoint.scheme)));
+
+    std::string error;
+    if (o.proxy) {
+        if (o.no_proxy) throw usage_error("--proxy and --no-proxy exclude each other");
+        c.proxy = parse_proxy(*o.proxy, error);
+        if (!c.proxy) throw usage_error(fmt::format("invalid --proxy '{}': {}", mask_credentials(*o.proxy), error));
+    } else if (!o.no_proxy) {
+        c.proxy = proxy_from_environment(c.endpoint, [](char const* name) -> char const* { return std::getenv(name); }, error);
+        if (!c.proxy && !error.empty()) throw usage_error(error);
+    }
+}
+
 config validate(raw_options const& o, command cmd)
 {
     config c;
@@ -291,12 +423,16 @@ config validate(raw_options const& o, command cmd)
     std::optional<std::string> url_user;
     std::optional<std::string> url_pass;
     c.endpoint = make_endpoint(o, url_user, url_pass);
-    c.tls = {o.cafile, o.insecure};
-    if (!o.cafile.empty() && !uses_tls(c.endpoint.scheme))
-        throw usage_error(fmt::format("--cafile needs a TLS transport, but the URL is {}://", scheme_name(c.endpoint.scheme)));
+    validate_transport_options(o, c);
     c.qos = to_qos(o.qos, "--qos");
     c.username = o.username ? o.username : url_user;
     c.password = o.password ? o.password : url_pass;
+    if (!o.password_file.empty()) {
+        if (o.password) throw usage_error("-P and --password-file exclude each other");
+        c.password = first_line_of(o.password_file, "--password-file");
+    } else if (c.password && *c.password == "-" && o.password) {
+        c.password = prompt_password();
+    }
     c.debug = o.debug;
     c.quiet = o.quiet;
     validate_session(o, c);

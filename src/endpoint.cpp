@@ -158,3 +158,98 @@ std::string to_string(endpoint const& e)
 }
 
 } // namespace wsmqtt
+
+namespace wsmqtt {
+
+std::string mask_credentials(std::string_view url)
+{
+    auto const sep = url.find("://");
+    auto const start = sep == std::string_view::npos ? 0 : sep + 3;
+    auto const end = url.find_first_of("/?#", start);
+    auto const authority = url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    auto const at = authority.rfind('@');
+    if (at == std::string_view::npos) return std::string{url};
+    auto const colon = authority.find(':');
+    if (colon == std::string_view::npos || colon > at) return std::string{url};
+    return std::string{url.substr(0, start + colon + 1)} + "****" + std::string{url.substr(start + at)};
+}
+
+std::optional<proxy> parse_proxy(std::string_view text, std::string& error)
+{
+    proxy p;
+    auto const sep = text.find("://");
+    auto const scheme = sep == std::string_view::npos ? std::string_view{"http"} : text.substr(0, sep);
+    if (scheme == "http") p.type = proxy::kind::http;
+    else if (scheme == "socks5") p.type = proxy::kind::socks5;
+    else if (scheme == "socks5h") p.type = proxy::kind::socks5h;
+    else {
+        error = "unsupported proxy scheme '" + std::string{scheme} + "' (expected http, socks5 or socks5h)";
+        return std::nullopt;
+    }
+    // Reuse the broker URL parser for the authority: user, password, host, port.
+    auto const rest = sep == std::string_view::npos ? text : text.substr(sep + 3);
+    auto const authority = rest.substr(0, rest.find('/'));
+    auto u = parse_url("mqtt://" + std::string{authority}, error);
+    if (!u) return std::nullopt;
+    p.host = u->endpoint.host;
+    // Without a port, proxies listen on 1080 (curl's default).
+    auto host_port = authority.substr(authority.rfind('@') == std::string_view::npos ? 0 : authority.rfind('@') + 1);
+    bool const has_port = host_port.front() == '[' ? host_port.find("]:") != std::string_view::npos
+                                                   : host_port.find(':') != std::string_view::npos;
+    p.port = has_port ? u->endpoint.port : std::uint16_t{1080};
+    p.username = u->username;
+    p.password = u->password;
+    return p;
+}
+
+namespace {
+
+bool no_proxy_matches(std::string_view list, std::string_view host)
+{
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        auto const end = std::min(list.find(',', start), list.size());
+        auto entry = list.substr(start, end - start);
+        start = end + 1;
+        while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
+        while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+        if (entry.empty()) continue;
+        if (entry == "*") return true;
+        if (entry.front() == '.') entry.remove_prefix(1);
+        if (host == entry) return true;
+        // "example.com" matches "broker.example.com", not "badexample.com".
+        if (host.size() > entry.size() && host.substr(host.size() - entry.size()) == entry &&
+            host[host.size() - entry.size() - 1] == '.')
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+std::optional<proxy> proxy_from_environment(endpoint const& e, char const* (*getenv)(char const*), std::string& error)
+{
+    auto const value = [&](char const* name) -> std::string_view {
+        char const* v = getenv(name);
+        return v ? std::string_view{v} : std::string_view{};
+    };
+    auto no_proxy = value("no_proxy");
+    if (no_proxy.empty()) no_proxy = value("NO_PROXY");
+    if (no_proxy_matches(no_proxy, e.host)) return std::nullopt;
+
+    std::string_view chosen;
+    if (uses_tls(e.scheme)) {
+        chosen = value("https_proxy");
+        if (chosen.empty()) chosen = value("HTTPS_PROXY");
+    } else if (e.scheme == scheme::ws) {
+        chosen = value("http_proxy"); // lower case only, as curl does (HTTP_PROXY is CGI's "httpoxy")
+    }
+    if (chosen.empty()) chosen = value("all_proxy");
+    if (chosen.empty()) chosen = value("ALL_PROXY");
+    if (chosen.empty()) return std::nullopt;
+    auto p = parse_proxy(chosen, error);
+    if (!p) error = "proxy from the environment '" + mask_credentials(chosen) + "': " + error;
+    return p;
+}
+
+} // namespace wsmqtt

@@ -2,10 +2,12 @@
 // includes Beast and OpenSSL: they are slow to compile.
 #include "wsmqtt/transport.hpp"
 
+#include "wsmqtt/output.hpp"
 #include "wsmqtt/version.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -15,11 +17,17 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <fmt/format.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <cctype>
+#include <cstdio>
 
 #include <string_view>
 #include <type_traits>
+#include <variant>
 
 namespace wsmqtt {
 namespace {
@@ -52,23 +60,86 @@ std::string seconds_text(std::chrono::milliseconds d)
 
 failure network_failure(std::string message) { return {exit_code::network, std::move(message)}; }
 
+/// TLS alerts about client certificates, in words; they may come during the handshake (TLS 1.2)
+/// or with the first read after it (TLS 1.3).
+std::optional<failure> client_certificate_problem(error_code const& ec)
+{
+    if (ec.category() != net::error::get_ssl_category()) return std::nullopt;
+    switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+        return failure{exit_code::tls, "TLS: the broker requires a client certificate (give --cert and --key)"};
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+        return failure{exit_code::tls, fmt::format("TLS: the broker rejected our client certificate ({})", ec.message())};
+    default:
+        return std::nullopt;
+    }
+}
+
 /// A read or write failed after the connection was up.
 failure connection_lost(error_code const& ec)
 {
+    if (auto f = client_certificate_problem(ec)) return *f;
     if (ec == websocket::error::closed || ec == net::error::eof || ec == ssl::error::stream_truncated ||
         ec == http::error::end_of_stream)
         return network_failure("connection closed by the broker");
     return network_failure(fmt::format("connection lost: {}", ec.message()));
 }
 
+/// The DNS names and addresses a certificate is valid for, for messages.
+std::string certificate_names(X509* cert)
+{
+    if (!cert) return {};
+    std::string names;
+    auto* const sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); ++i) {
+        auto const* const name = sk_GENERAL_NAME_value(sans, i);
+        std::string entry;
+        if (name->type == GEN_DNS) {
+            auto const* const s = name->d.dNSName;
+            entry.assign(reinterpret_cast<char const*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s)));
+        } else if (name->type == GEN_IPADD) {
+            auto const* const s = name->d.iPAddress;
+            auto const* const data = ASN1_STRING_get0_data(s);
+            if (ASN1_STRING_length(s) == 4) {
+                entry = fmt::format("{}.{}.{}.{}", data[0], data[1], data[2], data[3]);
+            } else if (ASN1_STRING_length(s) == 16) {
+                net::ip::address_v6::bytes_type b;
+                std::copy(data, data + 16, b.begin());
+                entry = net::ip::address_v6{b}.to_string();
+            }
+        }
+        if (entry.empty()) continue;
+        if (!names.empty()) names += ", ";
+        names += entry;
+    }
+    GENERAL_NAMES_free(sans);
+    if (names.empty()) {
+        // No subjectAltName: the common name is what older certificates carry.
+        char cn[256] = {};
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) names = cn;
+    }
+    return names;
+}
+
 /// Certificate verification failures in words (the OpenSSL verify result after the handshake).
-failure verify_failure(long result, endpoint const& ep)
+failure verify_failure(long result, endpoint const& ep, SSL* ssl)
 {
     auto const reason = X509_verify_cert_error_string(result);
     switch (result) {
     case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH:
-        return {exit_code::tls, fmt::format("TLS: host name mismatch: the broker's certificate is not valid for '{}'", ep.host)};
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: {
+        auto* const cert = SSL_get1_peer_certificate(ssl);
+        auto const names = certificate_names(cert);
+        X509_free(cert);
+        return {exit_code::tls, fmt::format("TLS: host name mismatch: the broker's certificate is not valid for '{}'{}", ep.host,
+                                            names.empty() ? "" : " (it is for: " + names + ")")};
+    }
     case X509_V_ERR_CERT_HAS_EXPIRED:
         return {exit_code::tls, "TLS: the broker's certificate has expired"};
     case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -84,20 +155,74 @@ failure verify_failure(long result, endpoint const& ep)
     }
 }
 
-/// The TLS client context, made only for wss:// and mqtts:// runs.
+/// Where --tls-keylog writes: kept with the SSL_CTX, closed with it.
+int keylog_index()
+{
+    static int const index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr,
+                                                      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+                                                          if (ptr) std::fclose(static_cast<std::FILE*>(ptr));
+                                                      });
+    return index;
+}
+
+void write_keylog(SSL const* ssl, char const* line)
+{
+    if (auto* const file = static_cast<std::FILE*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), keylog_index()))) {
+        std::fprintf(file, "%s\n", line);
+        std::fflush(file);
+    }
+}
+
+/// The TLS client context, made only for wss:// and mqtts:// runs (so ws:// pays nothing for
+/// the CA store).
 std::unique_ptr<ssl::context> make_tls_context(config const& cfg, std::optional<failure>& error)
 {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-    if (cfg.tls.insecure) {
+    auto* const native = ctx->native_handle();
+    auto const fail = [&](std::string message) {
+        if (!error) error = failure{exit_code::tls, std::move(message)};
+    };
+    auto const& tls = cfg.tls;
+    SSL_CTX_set_min_proto_version(native, tls.version == "tlsv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+    if (tls.version == "tlsv1.2") SSL_CTX_set_max_proto_version(native, TLS1_2_VERSION);
+    if (!tls.ciphers.empty() && SSL_CTX_set_cipher_list(native, tls.ciphers.c_str()) != 1)
+        fail(fmt::format("--ciphers '{}' names no cipher OpenSSL knows", tls.ciphers));
+    if (!tls.alpn.empty()) {
+        std::string wire; // length-prefixed list (RFC 7301)
+        for (auto const& a : tls.alpn) wire += static_cast<char>(a.size()) + a;
+        SSL_CTX_set_alpn_protos(native, reinterpret_cast<unsigned char const*>(wire.data()), static_cast<unsigned>(wire.size()));
+    }
+    if (!tls.keylog.empty()) {
+        if (auto* const file = std::fopen(tls.keylog.c_str(), "a")) {
+            SSL_CTX_set_ex_data(native, keylog_index(), file);
+            SSL_CTX_set_keylog_callback(native, write_keylog);
+        } else {
+            fail(fmt::format("cannot open --tls-keylog '{}': {}", tls.keylog, std::strerror(errno)));
+        }
+    }
+    error_code ec;
+    if (!tls.cert.empty()) {
+        if (tls.key_password) {
+            ctx->set_password_callback([password = *tls.key_password](std::size_t, ssl::context::password_purpose) { return password; });
+        }
+        ctx->use_certificate_chain_file(tls.cert, ec);
+        if (ec) fail(fmt::format("cannot load --cert '{}': {}", tls.cert, ec.message()));
+        ctx->use_private_key_file(tls.key, ssl::context::pem, ec);
+        if (ec) fail(fmt::format("cannot load --key '{}': {}{}", tls.key, ec.message(),
+                                 tls.key_password ? "" : " (an encrypted key needs --key-password-file)"));
+    }
+    if (tls.insecure) {
         ctx->set_verify_mode(ssl::verify_none);
         return ctx;
     }
-    error_code ec;
     ctx->set_default_verify_paths(ec); // the system CA store
-    if (!cfg.tls.cafile.empty()) {
-        ctx->load_verify_file(cfg.tls.cafile, ec);
-        if (ec) error = failure{exit_code::tls, fmt::format("cannot load CA file '{}': {}", cfg.tls.cafile, ec.message())};
+    if (!tls.cafile.empty()) {
+        ctx->load_verify_file(tls.cafile, ec);
+        if (ec) fail(fmt::format("cannot load CA file '{}': {}", tls.cafile, ec.message()));
+    }
+    if (!tls.capath.empty()) {
+        ctx->add_verify_path(tls.capath, ec);
+        if (ec) fail(fmt::format("cannot use CA folder '{}': {}", tls.capath, ec.message()));
     }
     ctx->set_verify_mode(ssl::verify_peer);
     return ctx;
@@ -123,30 +248,37 @@ public:
     {
         if (setup_error_) co_return setup_error_;
         auto const& ep = cfg_.endpoint;
-        auto const where = host_and_port(ep);
+        auto const* const via = cfg_.proxy ? &*cfg_.proxy : nullptr;
+        // With a proxy, TCP goes to the proxy; the proxy then opens the way to the broker.
+        endpoint const first_hop = via ? endpoint{ep.scheme, via->host, via->port, {}} : ep;
+        auto const where = host_and_port(first_hop);
+        auto const what = via ? std::string{"proxy "} : std::string{};
 
-        auto [resolve_ec, results] = co_await resolver_.async_resolve(ep.host, std::to_string(ep.port), use_tuple);
-        if (resolve_ec) {
-            if (resolve_ec == net::error::host_not_found || resolve_ec == net::error::host_not_found_try_again ||
-                resolve_ec == net::error::no_data)
-                co_return network_failure(fmt::format("host not found: {}", ep.host));
-            co_return network_failure(fmt::format("cannot resolve {}: {}", ep.host, resolve_ec.message()));
-        }
+        auto resolved = co_await resolve(first_hop.host, first_hop.port, what);
+        if (auto* f = std::get_if<failure>(&resolved)) co_return *f;
 
-        // One deadline for TCP connect, TLS and WebSocket handshakes together.
+        // One deadline for TCP connect, proxy, TLS and WebSocket handshakes together.
         auto& lowest = beast::get_lowest_layer(stream_);
         lowest.expires_after(cfg_.connect_timeout);
-        auto [connect_ec, connected] = co_await lowest.async_connect(results, use_tuple);
+        auto [connect_ec, connected] = co_await lowest.async_connect(std::get<tcp::resolver::results_type>(resolved), use_tuple);
         if (connect_ec) {
+            auto const code = via ? exit_code::proxy : exit_code::network;
             if (connect_ec == net::error::connection_refused)
-                co_return network_failure(fmt::format("connection refused to {}", where));
+                co_return failure{code, via ? fmt::format("connection refused by proxy {}", where) : fmt::format("connection refused to {}", where)};
             if (connect_ec == beast::error::timeout)
-                co_return network_failure(fmt::format("connection to {} timed out after {}", where, seconds_text(cfg_.connect_timeout)));
-            co_return network_failure(fmt::format("cannot connect to {}: {}", where, connect_ec.message()));
+                co_return failure{code, fmt::format("connection to {}{} timed out after {}", what, where, seconds_text(cfg_.connect_timeout))};
+            co_return failure{code, fmt::format("cannot connect to {}{}: {}", what, where, connect_ec.message())};
         }
         // MQTT packets are small and latency matters more than Nagle's batching.
         error_code ignored;
         lowest.socket().set_option(tcp::no_delay{true}, ignored);
+        if (via) {
+            // Not `?:` around co_await: GCC 12 destroys the result twice there.
+            std::optional<failure> f;
+            if (via->type == proxy::kind::http) f = co_await http_connect(*via);
+            else f = co_await socks5_connect(*via);
+            if (f) co_return f;
+        }
 
         if constexpr (Tls)
             if (auto f = co_await tls_handshake()) co_return f;
@@ -218,6 +350,127 @@ private:
             return stream_;
     }
 
+    /// Addresses of host:port, or why there are none.
+    net::awaitable<std::variant<tcp::resolver::results_type, failure>> resolve(std::string const& host, std::uint16_t port,
+                                                                             std::string const& what)
+    {
+        auto [ec, results] = co_await resolver_.async_resolve(host, std::to_string(port), use_tuple);
+        if (!ec) co_return results;
+        auto const code = what.empty() ? exit_code::network : exit_code::proxy;
+        if (ec == net::error::host_not_found || ec == net::error::host_not_found_try_again || ec == net::error::no_data)
+            co_return failure{code, fmt::format("{}host not found: {}", what, host)};
+        co_return failure{code, fmt::format("cannot resolve {}{}: {}", what, host, ec.message())};
+    }
+
+    /// HTTP CONNECT (RFC 9110 §9.3.6): the proxy opens a TCP tunnel to the broker.
+    net::awaitable<std::optional<failure>> http_connect(proxy const& via)
+    {
+        auto& lowest = beast::get_lowest_layer(stream_);
+        auto const target = host_and_port(cfg_.endpoint);
+        auto const where = host_and_port(endpoint{scheme::mqtt, via.host, via.port, {}});
+        http::request<http::empty_body> req{http::verb::connect, target, 11};
+        req.set(http::field::host, target);
+        req.set(http::field::user_agent, std::string{"wsmqtt/"} + version);
+        if (via.username) {
+            std::string credentials;
+            append_base64(*via.username + ":" + via.password.value_or(""), credentials);
+            req.set(http::field::proxy_authorization, "Basic " + credentials);
+        }
+        if (auto [ec, n] = co_await http::async_write(lowest, req, use_tuple); ec)
+            co_return failure{exit_code::proxy, fmt::format("proxy {} closed the connection: {}", where, ec.message())};
+        beast::flat_buffer buffer;
+        http::response_parser<http::empty_body> parser;
+        parser.skip(true); // a CONNECT answer has no body: what follows is the tunnel
+        if (auto [ec, n] = co_await http::async_read_header(lowest, buffer, parser, use_tuple); ec) {
+            if (ec == beast::error::timeout)
+                co_return failure{exit_code::proxy, fmt::format("proxy {} did not answer CONNECT within {}", where, seconds_text(cfg_.connect_timeout))};
+            co_return failure{exit_code::proxy, fmt::format("proxy {} did not answer CONNECT: {}", where, ec.message())};
+        }
+        auto const& res = parser.get();
+        // 407 is the proxy's answer for missing credentials; some (tinyproxy) say 401 for wrong ones.
+        if (res.result() == http::status::proxy_authentication_required || res.result() == http::status::unauthorized)
+            co_return failure{exit_code::proxy, fmt::format("proxy {} requires authentication (HTTP {}){}", where, res.result_int(),
+                                                            via.username ? ": it refused the user name or password" : ": give it in --proxy http://user:pass@host:port")};
+        if (res.result_int() / 100 != 2)
+            co_return failure{exit_code::proxy, fmt::format("proxy {} could not reach the broker {}: HTTP {} {}", where, target,
+                                                            res.result_int(), sv(res.reason()))};
+        co_return std::nullopt;
+    }
+
+    /// SOCKS5 (RFC 1928, RFC 1929 for the user name and password).
+    net::awaitable<std::optional<failure>> socks5_connect(proxy const& via)
+    {
+        auto& lowest = beast::get_lowest_layer(stream_);
+        auto const& ep = cfg_.endpoint;
+        auto const where = host_and_port(endpoint{scheme::mqtt, via.host, via.port, {}});
+        auto const refused = [&](std::string why) { return failure{exit_code::proxy, fmt::format("SOCKS5 proxy {}: {}", where, why)}; };
+        std::vector<std::uint8_t> msg;
+        auto const exchange = [&](std::size_t answer_size) -> net::awaitable<std::optional<std::string>> {
+            if (auto [ec, n] = co_await net::async_write(lowest, net::buffer(msg), use_tuple); ec) co_return ec.message();
+            msg.assign(answer_size, 0);
+            if (auto [ec, n] = co_await net::async_read(lowest, net::buffer(msg), use_tuple); ec)
+                co_return ec == net::error::eof ? std::string{"it closed the connection"} : ec.message();
+            co_return std::nullopt;
+        };
+
+        bool const credentials = via.username.has_value();
+        msg = credentials ? std::vector<std::uint8_t>{5, 2, 0, 2} : std::vector<std::uint8_t>{5, 1, 0};
+        if (auto e = co_await exchange(2)) co_return refused(*e);
+        if (msg[0] != 5) co_return refused("not a SOCKS5 proxy");
+        if (msg[1] == 2) {
+            if (!credentials) co_return refused("it wants a user name and password (socks5://user:pass@host:port)");
+            auto const& user = *via.username;
+            auto const pass = via.password.value_or("");
+            if (user.size() > 255 || pass.size() > 255) co_return refused("user name and password must be at most 255 bytes");
+            msg = {1, static_cast<std::uint8_t>(user.size())};
+            msg.insert(msg.end(), user.begin(), user.end());
+            msg.push_back(static_cast<std::uint8_t>(pass.size()));
+            msg.insert(msg.end(), pass.begin(), pass.end());
+            if (auto e = co_await exchange(2)) co_return refused(*e);
+            if (msg[1] != 0) co_return refused("it refused the user name or password");
+        } else if (msg[1] != 0) {
+            co_return refused(credentials ? "it accepts none of our authentication methods"
+                                          : "it accepts none of our authentication methods (does it want socks5://user:pass@host:port?)");
+        }
+
+        msg = {5, 1, 0}; // CONNECT
+        if (via.type == proxy::kind::socks5h) {
+            if (ep.host.size() > 255) co_return refused("host name too long");
+            msg.push_back(3); // the proxy resolves the name
+            msg.push_back(static_cast<std::uint8_t>(ep.host.size()));
+            msg.insert(msg.end(), ep.host.begin(), ep.host.end());
+        } else {
+            auto resolved = co_await resolve(ep.host, ep.port, {});
+            if (auto* f = std::get_if<failure>(&resolved)) co_return *f;
+            auto const address = std::get<tcp::resolver::results_type>(resolved).begin()->endpoint().address();
+            if (address.is_v4()) {
+                msg.push_back(1);
+                auto const b = address.to_v4().to_bytes();
+                msg.insert(msg.end(), b.begin(), b.end());
+            } else {
+                msg.push_back(4);
+                auto const b = address.to_v6().to_bytes();
+                msg.insert(msg.end(), b.begin(), b.end());
+            }
+        }
+        msg.push_back(static_cast<std::uint8_t>(ep.port >> 8));
+        msg.push_back(static_cast<std::uint8_t>(ep.port & 0xFF));
+        if (auto e = co_await exchange(5)) co_return refused(*e);
+        if (msg[1] != 0) {
+            static constexpr char const* reasons[] = {"succeeded", "general failure", "not allowed by its rules",
+                                                      "network unreachable", "host unreachable", "connection refused",
+                                                      "TTL expired", "command not supported", "address type not supported"};
+            co_return failure{exit_code::proxy, fmt::format("SOCKS5 proxy {} could not reach the broker {}: {}", where, host_and_port(ep),
+                                                            msg[1] < 9 ? reasons[msg[1]] : "unknown error")};
+        }
+        // The rest of the reply: the bound address (its first byte is read) and the port.
+        std::size_t const rest = msg[3] == 1 ? 3 + 2 : msg[3] == 4 ? 15 + 2 : msg[3] == 3 ? msg[4] + 2u : 0u;
+        if (rest == 0) co_return refused("malformed reply");
+        msg.assign(rest, 0);
+        if (auto [ec, n] = co_await net::async_read(lowest, net::buffer(msg), use_tuple); ec) co_return refused(ec.message());
+        co_return std::nullopt;
+    }
+
     net::awaitable<std::optional<failure>> tls_handshake() requires Tls
     {
         auto const& ep = cfg_.endpoint;
@@ -229,6 +482,8 @@ private:
 #pragma GCC diagnostic ignored "-Wold-style-cast" // the OpenSSL macro casts
         if (!ip) SSL_set_tlsext_host_name(native, ep.host.c_str());
 #pragma GCC diagnostic pop
+        if (cfg_.tls.insecure && !cfg_.quiet)
+            fmt::print(stderr, "wsmqtt: warning: --insecure: the broker's certificate is not verified\n");
         if (!cfg_.tls.insecure) {
             // Let OpenSSL check the name (or IP SAN) so the verify result says what failed.
             auto* const param = SSL_get0_param(native);
@@ -240,7 +495,11 @@ private:
         auto [ec] = co_await tls.async_handshake(ssl::stream_base::client, use_tuple);
         if (!ec) co_return std::nullopt;
         if (auto const result = SSL_get_verify_result(native); !cfg_.tls.insecure && result != X509_V_OK)
-            co_return verify_failure(result, ep);
+            co_return verify_failure(result, ep, native);
+        if (auto f = client_certificate_problem(ec)) co_return f;
+        if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE && cfg_.tls.cert.empty())
+            co_return failure{exit_code::tls, fmt::format("TLS handshake with {} failed: {} (does the broker require a client certificate?)",
+                                                          host_and_port(ep), ec.message())};
         if (ec == beast::error::timeout)
             co_return failure{exit_code::tls, fmt::format("TLS handshake with {} timed out after {}", host_and_port(ep), seconds_text(cfg_.connect_timeout))};
         if (ec == net::error::eof || ec == ssl::error::stream_truncated)
@@ -252,14 +511,24 @@ private:
     {
         auto const& ep = cfg_.endpoint;
         // MQTT 3.1.1 registers "mqtt"; MQTT 3.1 used "mqttv3.1" [MQTT-6.0.0-3].
-        std::string const subprotocol = cfg_.version == mqtt::protocol_version::v31 ? "mqttv3.1" : "mqtt";
-        stream_.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
+        std::string const subprotocol = !cfg_.ws.subprotocol.empty()                 ? cfg_.ws.subprotocol
+                                         : cfg_.version == mqtt::protocol_version::v31 ? "mqttv3.1"
+                                                                                       : "mqtt";
+        stream_.set_option(websocket::stream_base::decorator([subprotocol, options = &cfg_.ws](websocket::request_type& req) {
             req.set(http::field::sec_websocket_protocol, subprotocol);
-            req.set(http::field::user_agent, std::string{"wsmqtt/"} + version);
+            req.set(http::field::user_agent, options->user_agent.empty() ? std::string{"wsmqtt/"} + version : options->user_agent);
+            if (!options->origin.empty()) req.set(http::field::origin, options->origin);
+            for (auto const& [name, value] : options->headers) req.set(name, value);
         }));
+        if (cfg_.ws.compress) {
+            websocket::permessage_deflate deflate;
+            deflate.client_enable = true; // offer it; the server decides (RFC 7692)
+            stream_.set_option(deflate);
+        }
         websocket::response_type response;
         // The Host header carries the port unless it is the scheme's default.
         auto [ec] = co_await stream_.async_handshake(response, host_header(ep), ep.path, use_tuple);
+        if (cfg_.debug && (ec == websocket::error::upgrade_declined || !ec)) trace_response(response);
         if (ec == websocket::error::upgrade_declined) {
             auto message = fmt::format("WebSocket upgrade refused: HTTP {} {}", response.result_int(), sv(response.reason()));
             if (auto const location = response.find(http::field::location); location != response.end())
@@ -287,6 +556,18 @@ private:
         timeouts.keep_alive_pings = false;
         stream_.set_option(timeouts);
         co_return std::nullopt;
+    }
+
+    /// -d: the upgrade answer's status, headers and the start of its body.
+    static void trace_response(websocket::response_type const& res)
+    {
+        fmt::print(stderr, "wsmqtt: WebSocket upgrade answered: HTTP {} {}\n", res.result_int(), sv(res.reason()));
+        for (auto const& field : res) fmt::print(stderr, "wsmqtt:   {}: {}\n", sv(field.name_string()), sv(field.value()));
+        if (res.body().empty()) return;
+        std::string body;
+        for (char const c : res.body().substr(0, 512))
+            body += std::isprint(static_cast<unsigned char>(c)) ? std::string(1, c) : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        fmt::print(stderr, "wsmqtt:   body: {}{}\n", body, res.body().size() > 512 ? "..." : "");
     }
 
     config const& cfg_;

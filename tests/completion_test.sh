@@ -44,6 +44,8 @@ expect "wsmqtt pub -" -l
 expect "wsmqtt pub --to" --topic-separator
 expect "wsmqtt pub --will-q" --will-qos
 expect "wsmqtt pub --will-qos " 1
+expect "wsmqtt sub --tls-version " tlsv1.3
+expect "wsmqtt pub --proxy " socks5h://
 reject "wsmqtt pub -" --json
 reject "wsmqtt sub -" --repeat
 # Every option that --help lists is offered.

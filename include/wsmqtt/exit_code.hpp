@@ -14,6 +14,7 @@ enum class exit_code : int {
     websocket = 4,            ///< upgrade refused (HTTP status), subprotocol not accepted
     protocol = 5,             ///< the broker broke MQTT (malformed or unexpected packet)
     subscription_refused = 6, ///< SUBACK 0x80 for a requested filter
+    proxy = 7,                ///< the proxy refused, wants authentication, or cannot reach the broker
     connack_base = 10,        ///< 10 + N: broker refused CONNECT with return code N (11..15)
     timeout = 27,             ///< -W seconds passed (mosquitto's code)
 };

@@ -73,7 +73,7 @@ class Failures(BrokerTestCase):
         self.assertSingleError(got, 3, "cannot load CA file '/nonexistent/ca.pem'")
 
     def test_tls_to_a_plain_port(self):
-        got = run("pub", "--insecure", "-h", "127.0.0.1", "-p", self.port("ws"), "-t", "a", "-m", "x")
+        got = run("pub", "--tls", "-h", "127.0.0.1", "-p", self.port("ws"), "-t", "a", "-m", "x")
         self.assertSingleError(got, 3, f"TLS handshake with 127.0.0.1:{self.port('ws')} failed")
 
     def test_websocket_to_a_plain_mqtt_port(self):
