@@ -127,19 +127,16 @@ std::string certificate_names(X509* cert)
     return names;
 }
 
-/// Certificate verification failures in words (the OpenSSL verify result after the handshake).
-failure verify_failure(long result, endpoint const& ep, SSL* ssl)
+/// Certificate verification failures in words (the OpenSSL verify result after the handshake);
+/// `names` are those of the broker's certificate.
+failure verify_failure(long result, endpoint const& ep, std::string const& names)
 {
     auto const reason = X509_verify_cert_error_string(result);
     switch (result) {
     case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH: {
-        auto* const cert = SSL_get1_peer_certificate(ssl);
-        auto const names = certificate_names(cert);
-        X509_free(cert);
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
         return {exit_code::tls, fmt::format("TLS: host name mismatch: the broker's certificate is not valid for '{}'{}", ep.host,
                                             names.empty() ? "" : " (it is for: " + names + ")")};
-    }
     case X509_V_ERR_CERT_HAS_EXPIRED:
         return {exit_code::tls, "TLS: the broker's certificate has expired"};
     case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -202,9 +199,10 @@ std::unique_ptr<ssl::context> make_tls_context(config const& cfg, std::optional<
     }
     error_code ec;
     if (!tls.cert.empty()) {
-        if (tls.key_password) {
-            ctx->set_password_callback([password = *tls.key_password](std::size_t, ssl::context::password_purpose) { return password; });
-        }
+        // Without --key-password-file an encrypted key fails to load: OpenSSL must not prompt.
+        ctx->set_password_callback([password = tls.key_password.value_or("")](std::size_t, ssl::context::password_purpose) {
+            return password;
+        });
         ctx->use_certificate_chain_file(tls.cert, ec);
         if (ec) fail(fmt::format("cannot load --cert '{}': {}", tls.cert, ec.message()));
         ctx->use_private_key_file(tls.key, ssl::context::pem, ec);
@@ -485,6 +483,13 @@ private:
         if (cfg_.tls.insecure && !cfg_.quiet)
             fmt::print(stderr, "wsmqtt: warning: --insecure: the broker's certificate is not verified\n");
         if (!cfg_.tls.insecure) {
+            // OpenSSL drops the broker's certificate when verification fails: note its names.
+            tls.set_verify_callback([this](bool preverified, ssl::verify_context& vc) {
+                auto* const store = vc.native_handle();
+                if (!preverified && X509_STORE_CTX_get_error_depth(store) == 0)
+                    peer_names_ = certificate_names(X509_STORE_CTX_get_current_cert(store));
+                return preverified;
+            });
             // Let OpenSSL check the name (or IP SAN) so the verify result says what failed.
             auto* const param = SSL_get0_param(native);
             if (ip)
@@ -495,7 +500,7 @@ private:
         auto [ec] = co_await tls.async_handshake(ssl::stream_base::client, use_tuple);
         if (!ec) co_return std::nullopt;
         if (auto const result = SSL_get_verify_result(native); !cfg_.tls.insecure && result != X509_V_OK)
-            co_return verify_failure(result, ep, native);
+            co_return verify_failure(result, ep, peer_names_);
         if (auto f = client_certificate_problem(ec)) co_return f;
         if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE && cfg_.tls.cert.empty())
             co_return failure{exit_code::tls, fmt::format("TLS handshake with {} failed: {} (does the broker require a client certificate?)",
@@ -535,6 +540,8 @@ private:
                 message += fmt::format(" (redirected to {})", sv(location->value()));
             co_return failure{exit_code::websocket, std::move(message)};
         }
+        // Over TLS 1.3 a broker's verdict on our certificate arrives with the first read.
+        if (auto f = client_certificate_problem(ec)) co_return f;
         if (ec == beast::error::timeout)
             co_return failure{exit_code::websocket, fmt::format("WebSocket handshake with {} timed out after {}", host_and_port(ep), seconds_text(cfg_.connect_timeout))};
         if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset)
@@ -571,6 +578,7 @@ private:
     }
 
     config const& cfg_;
+    std::string peer_names_; ///< names of the broker's certificate when verification failed
     std::optional<failure> setup_error_;
     std::unique_ptr<ssl::context> ctx_;
     tcp::resolver resolver_;

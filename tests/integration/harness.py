@@ -55,6 +55,17 @@ def wait_for_port(port, deadline):
     raise RuntimeError(f"mosquitto did not listen on port {port}")
 
 
+def terminate(process):
+    """SIGTERM, then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -77,12 +88,29 @@ def make_certificates(folder):
 
     server_cert("server", "DNS:localhost,IP:127.0.0.1")
     server_cert("wrongname", "DNS:wrong.example")
+    # Expired yesterday: -days -1 puts the end before the start.
+    openssl("req", *ec, "-keyout", "expired.key", "-out", "expired.csr", "-subj", "/CN=localhost", cwd=folder)
+    openssl("x509", "-req", "-in", "expired.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "expired.pem", "-days", "-1", "-extfile", "server.ext", cwd=folder)
+    # A client certificate from the test CA, its key also encrypted, and one from a foreign CA.
+    server_cert("client", "DNS:client.example")
+    openssl("pkey", "-in", "client.key", "-out", "client-encrypted.key", "-aes256", "-passout", "pass:keypass", cwd=folder)
+    openssl("req", "-x509", *ec, "-keyout", "foreign-ca.key", "-out", "foreign-ca.pem", "-days", "2",
+            "-subj", "/CN=foreign CA", cwd=folder)
+    openssl("req", *ec, "-keyout", "foreign.key", "-out", "foreign.csr", "-subj", "/CN=foreign", cwd=folder)
+    openssl("x509", "-req", "-in", "foreign.csr", "-CA", "foreign-ca.pem", "-CAkey", "foreign-ca.key",
+            "-CAcreateserial", "-out", "foreign.pem", "-days", "2", cwd=folder)
+    # A hashed CA folder for --capath.
+    os.makedirs(os.path.join(folder, "capath"))
+    shutil.copy(os.path.join(folder, "ca.pem"), os.path.join(folder, "capath", "ca.pem"))
+    openssl("rehash", "capath", cwd=folder)
 
 
 class Broker:
     """mosquitto with every listener the tests need, in its own temporary folder."""
 
-    LISTENERS = ("tcp", "ws", "wss", "tls", "ws_auth", "tcp_auth", "wss_wrongname")
+    LISTENERS = ("tcp", "ws", "wss", "tls", "ws_auth", "tcp_auth", "wss_wrongname", "wss_expired",
+                 "wss_clientcert")
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="wsmqtt-test-")
@@ -162,6 +190,15 @@ listener {p['wss_wrongname']} 127.0.0.1
 {ws}certfile {self.path('wrongname.pem')}
 keyfile {self.path('wrongname.key')}
 allow_anonymous true
+
+listener {p['wss_expired']} 127.0.0.1
+{ws}certfile {self.path('expired.pem')}
+keyfile {self.path('expired.key')}
+allow_anonymous true
+
+listener {p['wss_clientcert']} 127.0.0.1
+{ws}{tls}require_certificate true
+allow_anonymous true
 """
         with open(self.path("mosquitto.conf"), "w") as f:
             f.write(config)
@@ -169,13 +206,8 @@ allow_anonymous true
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            terminate(self.process)
         if self.process and self.process.stderr:
             self.process.stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -426,3 +458,89 @@ class ScriptedWebSocketServer(OneConnectionServer):
         conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         while conn.recv(4096):  # until the client closes
             pass
+
+
+class Daemon:
+    """A helper server (proxy, reverse proxy) on a free loopback port, stopped with the test."""
+
+    def __init__(self, argv_for_port, ready_port=None):
+        self.dir = tempfile.mkdtemp(prefix="wsmqtt-daemon-")
+        self.port = free_port()
+        self.process = subprocess.Popen(argv_for_port(self.port, self.dir), stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(self.port, time.monotonic() + 10)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def stop(self):
+        terminate(self.process)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def tinyproxy(user=None, password=None):
+    """An HTTP CONNECT proxy (Debian's tinyproxy), with basic authentication if a user is given."""
+    def argv(port, folder):
+        conf = os.path.join(folder, "tinyproxy.conf")
+        with open(conf, "w") as f:
+            f.write(f"Port {port}\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 20\n")
+            if user:
+                f.write(f"BasicAuth {user} {password}\n")
+        return ["tinyproxy", "-d", "-c", conf]
+    return Daemon(argv)
+
+
+def microsocks(user=None, password=None):
+    """A SOCKS5 proxy (Debian's microsocks), with a user name and password if given."""
+    def argv(port, folder):
+        return ["microsocks", "-i", "127.0.0.1", "-p", str(port)] + (["-u", user, "-P", password] if user else [])
+    return Daemon(argv)
+
+
+def nginx_gateway(ws_port, path, header, token):
+    """nginx in front of mosquitto's WebSocket listener: it upgrades only on `path` and only when
+    the request carries `header: token`, like a token-checking gateway."""
+    def argv(port, folder):
+        conf = os.path.join(folder, "nginx.conf")
+        variable = "$http_" + header.lower().replace("-", "_")
+        with open(conf, "w") as f:
+            f.write(f"""
+user {getpass.getuser()};
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location = {path} {{
+            if ({variable} != "{token}") {{ return 403; }}
+            proxy_pass http://127.0.0.1:{ws_port};
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header Host $host;
+            proxy_read_timeout 60s;
+        }}
+        location / {{ return 404; }}
+    }}
+}}
+""")
+        return ["nginx", "-p", folder, "-c", conf, "-g", "daemon off;"]
+    return Daemon(argv)
+
+
+def ws_relay(target_port, deflate=False):
+    """The Beast WebSocket<->TCP relay built with the tests; returns (process, port)."""
+    binary = os.environ.get("WS_RELAY_BIN") or os.path.join(os.path.dirname(WSMQTT), "tests", "ws_relay")
+    process = subprocess.Popen([binary, "0", str(target_port)] + (["--deflate"] if deflate else []),
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    port = int(process.stdout.readline().split()[1])
+    return process, port
