@@ -22,7 +22,8 @@ boost_package() {
   echo libboost1.81-dev
 }
 
-# Installs the build and test dependencies that are not there yet (apt only).
+# Installs the build dependencies that are not there yet (apt only), and any packages named
+# as arguments (the test servers).
 install_dependencies() {
   if ! command -v apt-get >/dev/null; then
     echo "wsmqtt: this script installs with apt-get (Debian 12, Ubuntu 24.04); install by hand:" >&2
@@ -30,7 +31,7 @@ install_dependencies() {
     return 1
   fi
   local wanted=(cmake g++ ninja-build libssl-dev libcli11-dev libfmt-dev catch2 mosquitto openssl
-                python3 ccache)
+                python3 ccache "$@")
   local missing=() pkg
   for pkg in "${wanted[@]}"; do
     is_installed "$pkg" || missing+=("$pkg")

@@ -2,7 +2,15 @@
 
 import unittest
 
-from harness import ScriptedWebSocketServer, run
+from harness import OneConnectionServer, ScriptedWebSocketServer, run
+
+
+class SilentServer(OneConnectionServer):
+    """Accepts a connection and never says a word."""
+
+    def handle(self, conn):
+        while conn.recv(4096):
+            pass
 
 
 class Handshake(unittest.TestCase):
@@ -41,6 +49,35 @@ class Handshake(unittest.TestCase):
         finally:
             server.close()
         self.assertEqual(server.request_line, "GET /ws HTTP/1.1")
+
+    def test_upgrade_options_reach_the_server(self):
+        server = ScriptedWebSocketServer(headers=["Sec-WebSocket-Protocol: binary"])
+        self.connect(server, "--origin", "https://app.example", "--user-agent", "probe/1.0", "--subprotocol", "binary",
+                     "-H", "Authorization: Bearer abc.def", "-H", "X-Tenant: blue")
+        h = server.request_headers
+        self.assertEqual(h["origin"], "https://app.example")
+        self.assertEqual(h["user-agent"], "probe/1.0")
+        self.assertEqual(h["sec-websocket-protocol"], "binary")
+        self.assertEqual(h["authorization"], "Bearer abc.def")
+        self.assertEqual(h["x-tenant"], "blue")
+
+    def test_compress_offers_permessage_deflate(self):
+        server = ScriptedWebSocketServer(headers=["Sec-WebSocket-Protocol: mqtt"])
+        self.connect(server, "--compress")
+        self.assertIn("permessage-deflate", server.request_headers.get("sec-websocket-extensions", ""))
+        plain = ScriptedWebSocketServer(headers=["Sec-WebSocket-Protocol: mqtt"])
+        self.connect(plain)
+        self.assertNotIn("sec-websocket-extensions", plain.request_headers)
+
+    def test_websocket_handshake_timeout(self):
+        got = self.connect(SilentServer(), "--connect-timeout", 1)
+        self.assertSingleError(got, 4, "WebSocket handshake with 127.0.0.1:")
+        self.assertIn("timed out after 1 s", got.stderr)
+
+    def test_tls_handshake_timeout(self):
+        got = self.connect(SilentServer(), "--tls", "--connect-timeout", 1)
+        self.assertSingleError(got, 3, "TLS handshake with 127.0.0.1:")
+        self.assertIn("timed out after 1 s", got.stderr)
 
     def test_mqtt_3_1_offers_its_own_subprotocol(self):
         server = ScriptedWebSocketServer(headers=["Sec-WebSocket-Protocol: mqttv3.1"])
