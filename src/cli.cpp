@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -65,6 +66,7 @@ struct raw_options {
     std::string protocol_version = "mqttv311";
     bool no_clean = false;
     double connect_timeout = 10;
+    std::string max_packet_size;
     std::string options_file;
     std::optional<std::string> will_topic;
     std::optional<std::string> will_payload;
@@ -160,6 +162,7 @@ void add_common_options(CLI::App& app, raw_options& o)
     app.add_flag("--tcp", o.tcp, "Plain MQTT over TCP instead of WebSocket (mqtt://, mqtts:// with --tls)")->group("Connection");
     app.add_option("--ws-path", o.ws_path, "WebSocket path (default /mqtt; RabbitMQ uses /ws)")->group("Connection");
     app.add_option("--connect-timeout", o.connect_timeout, "Seconds allowed for connecting and handshakes (default 10)")->group("Connection");
+    app.add_option("--max-packet-size", o.max_packet_size, "Largest packet accepted from the broker, e.g. 65536, 64K, 16M (default 256M)")->group("Connection");
     app.add_option("-H,--header", o.headers, "Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable)")
         ->group("WebSocket")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_option("--origin", o.origin, "Origin header of the WebSocket upgrade")->group("WebSocket");
@@ -227,6 +230,16 @@ void validate_session(raw_options const& o, config& c)
     c.keepalive = static_cast<std::uint16_t>(o.keepalive);
     if (!(o.connect_timeout > 0) || o.connect_timeout > 86'400) throw usage_error("--connect-timeout must be between 0 and 86400 seconds");
     c.connect_timeout = std::chrono::milliseconds{static_cast<std::int64_t>(std::ceil(o.connect_timeout * 1000))};
+    if (!o.max_packet_size.empty()) {
+        std::size_t value = 0;
+        auto const& text = o.max_packet_size;
+        auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        std::string_view const suffix{end, static_cast<std::size_t>(text.data() + text.size() - end)};
+        std::size_t const unit = suffix.empty() ? 1 : suffix == "K" || suffix == "k" ? 1024 : suffix == "M" || suffix == "m" ? 1024 * 1024 : 0;
+        if (ec != std::errc{} || unit == 0 || value == 0 || value > (mqtt::max_remaining_length + 5) / unit)
+            throw usage_error(fmt::format("--max-packet-size must be a size from 1 to 256M (e.g. 65536, 64K, 16M), not '{}'", text));
+        c.max_packet_size = std::max<std::size_t>(value * unit, 2);
+    }
     if (o.timeout < 0) throw usage_error("-W must be a positive number of seconds");
     c.timeout = std::chrono::seconds{o.timeout};
 

@@ -49,6 +49,7 @@ mqtt::session_options session_options_from(config const& cfg)
     o.connect.password = cfg.password;
     o.connect.will = cfg.will;
     o.connack_timeout = cfg.connect_timeout;
+    o.max_packet_size = cfg.max_packet_size;
     return o;
 }
 
@@ -272,6 +273,9 @@ private:
 
     void on_event(mqtt::connected const&)
     {
+        // A packet after CONNACK in the same read may have failed the session already: its
+        // session_failed event comes next and says why.
+        if (!session_.is_connected()) return;
         auto const now = clock::now();
         if (cfg_.command == command::pub) {
             net::co_spawn(ioc_, cfg_.line_mode ? publish_lines() : publish_repeated(), net::detached);
@@ -471,6 +475,9 @@ private:
         }
         if (e.ec == mqtt::errc::connack_timeout || e.ec == mqtt::errc::pingresp_timeout)
             return finish(exit_code::network, e.ec.message());
+        if (e.ec == mqtt::errc::packet_too_large)
+            return finish(exit_code::protocol, fmt::format("protocol error: the broker sent a packet larger than {} bytes (--max-packet-size)",
+                                                           cfg_.max_packet_size));
         finish(exit_code::protocol, fmt::format("protocol error: {}", e.ec.message()));
     }
 

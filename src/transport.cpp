@@ -85,6 +85,9 @@ std::optional<failure> client_certificate_problem(error_code const& ec)
 failure connection_lost(error_code const& ec)
 {
     if (auto f = client_certificate_problem(ec)) return *f;
+    // Masked or malformed frames, bad opcodes, reserved bits: the broker broke RFC 6455.
+    if (ec.category() == make_error_code(websocket::error::closed).category() && ec != websocket::error::closed)
+        return {exit_code::protocol, fmt::format("protocol error: WebSocket: {}", ec.message())};
     if (ec == websocket::error::closed || ec == net::error::eof || ec == ssl::error::stream_truncated ||
         ec == http::error::end_of_stream)
         return network_failure("connection closed by the broker");
@@ -557,6 +560,9 @@ private:
             co_return failure{exit_code::websocket, fmt::format("broker selected subprotocol '{}' instead of {}", sv(selected->value()), subprotocol)};
 
         stream_.binary(true); // [MQTT-6.0.0-1]
+        // Messages are read in chunks and MQTT packets are capped by the decoder
+        // (--max-packet-size), so Beast's own 16 MB message limit would only get in the way.
+        stream_.read_message_max(0);
         websocket::stream_base::timeout timeouts{};
         timeouts.handshake_timeout = close_timeout; // from now on it bounds the close handshake
         timeouts.idle_timeout = websocket::stream_base::none(); // MQTT keepalive watches the line

@@ -70,6 +70,7 @@ struct config {
     std::optional<std::string> password;
     mqtt::protocol_version version = mqtt::protocol_version::v311;
     std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
+    std::size_t max_packet_size = 256u * 1024u * 1024u + 5u; ///< larger packets from the broker end the connection
 
     std::optional<mqtt::will> will;  ///< --will-topic, --will-payload, --will-qos, --will-retain
 

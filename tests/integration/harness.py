@@ -344,9 +344,12 @@ class ScriptedBroker(OneConnectionServer):
     back; "{id}" in an answer is replaced by the packet identifier received.
     """
 
+    HANG_UP = b"hang up"  # an answer that closes the connection instead
+
     def __init__(self, answers):
         self.answers = answers
-        self.received = []
+        self.received = []  # packet types, in order
+        self.packets = []   # whole packets as bytes, in order
         super().__init__()
 
     def handle(self, conn):
@@ -357,8 +360,11 @@ class ScriptedBroker(OneConnectionServer):
                 buffer = buffer[len(packet):]
                 kind = packet[0] >> 4
                 self.received.append(kind)
+                self.packets.append(packet)
                 answer = self.answers.get(kind)
                 if answer is not None:
+                    if answer is self.HANG_UP:
+                        return
                     if kind in (8, 10):  # SUBSCRIBE/UNSUBSCRIBE: echo the packet id
                         header = len(packet) - self._remaining_length(packet)
                         answer = answer.replace(b"{id}", packet[header:header + 2])
@@ -430,8 +436,8 @@ class ScriptedWebSocketServer(OneConnectionServer):
 
     GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 
-    def __init__(self, status="101 Switching Protocols", headers=(), upgrade=True):
-        self.status, self.headers, self.upgrade = status, list(headers), upgrade
+    def __init__(self, status="101 Switching Protocols", headers=(), upgrade=True, then=b""):
+        self.status, self.headers, self.upgrade, self.then = status, list(headers), upgrade, then
         self.request_line, self.request_headers = None, {}
         super().__init__()
 
@@ -455,9 +461,26 @@ class ScriptedWebSocketServer(OneConnectionServer):
         else:
             lines += ["Content-Length: 0"]
         lines += self.headers
-        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        while conn.recv(4096):  # until the client closes
-            pass
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + self.then)
+        # Like a real server: hang up when the client sends a close frame, or closes.
+        frames = data.split(b"\r\n\r\n", 1)[1]
+        while True:
+            while len(frames) >= 2:
+                length, offset = frames[1] & 0x7F, 2
+                if length == 126:
+                    length, offset = int.from_bytes(frames[2:4], "big"), 4
+                elif length == 127:
+                    length, offset = int.from_bytes(frames[2:10], "big"), 10
+                offset += 4 if frames[1] & 0x80 else 0  # the client's mask
+                if len(frames) < offset + length:
+                    break
+                if frames[0] & 0x0F == 8:
+                    return
+                frames = frames[offset + length:]
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            frames += chunk
 
 
 class Daemon:
