@@ -14,7 +14,8 @@ _wsmqtt() {
     -P --pw -V --protocol-version --will-topic --will-payload --will-qos --will-retain -q --qos
     -W --timeout -o --options-file -d --debug --quiet --help --password-file -H --header --origin
     --user-agent --subprotocol --compress --proxy --no-proxy --capath --cert --key --key-password-file
-    --tls-version --ciphers --alpn --tls-keylog"
+    --tls-version --ciphers --alpn --tls-keylog --no-reconnect --retry-first --reconnect-max
+    --max-packet-size"
   local sub_opts="-t --topic -T --filter-out -U --unsubscribe -C --count -E -R --no-retained
     --retained-only --remove-retained -F --format --json -v --verbose -N --rate"
   local pub_opts="-t --topic -m --message -f --file -s --stdin-file -l --stdin-line
@@ -37,7 +38,7 @@ _wsmqtt() {
     -h|--host|-p|--port|-t|--topic|-T|--filter-out|-U|--unsubscribe|-m|--message|-i|--id|-I|--id-prefix|\
     -k|--keepalive|-u|--username|-P|--pw|-W|--timeout|-C|--count|--ws-path|--connect-timeout|\
     --will-topic|--will-payload|--topic-separator|--repeat|--repeat-delay|-M|--max-inflight|\
-    -H|--header|--origin|--user-agent|--subprotocol|--ciphers|--alpn)
+    -H|--header|--origin|--user-agent|--subprotocol|--ciphers|--alpn|--reconnect-max|--max-packet-size)
       return ;;
   esac
 

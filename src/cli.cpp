@@ -67,6 +67,9 @@ struct raw_options {
     bool no_clean = false;
     double connect_timeout = 10;
     std::string max_packet_size;
+    bool no_reconnect = false;
+    bool retry_first = false;
+    double reconnect_max = 30;
     std::string options_file;
     std::optional<std::string> will_topic;
     std::optional<std::string> will_payload;
@@ -162,6 +165,9 @@ void add_common_options(CLI::App& app, raw_options& o)
     app.add_flag("--tcp", o.tcp, "Plain MQTT over TCP instead of WebSocket (mqtt://, mqtts:// with --tls)")->group("Connection");
     app.add_option("--ws-path", o.ws_path, "WebSocket path (default /mqtt; RabbitMQ uses /ws)")->group("Connection");
     app.add_option("--connect-timeout", o.connect_timeout, "Seconds allowed for connecting and handshakes (default 10)")->group("Connection");
+    app.add_flag("--no-reconnect", o.no_reconnect, "sub, pub -l: exit when the connection is lost (default: reconnect)")->group("Connection");
+    app.add_flag("--retry-first", o.retry_first, "sub, pub -l: keep trying when the first connection fails")->group("Connection");
+    app.add_option("--reconnect-max", o.reconnect_max, "Longest wait between reconnect attempts in seconds (default 30)")->group("Connection");
     app.add_option("--max-packet-size", o.max_packet_size, "Largest packet accepted from the broker, e.g. 65536, 64K, 16M (default 256M)")->group("Connection");
     app.add_option("-H,--header", o.headers, "Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable)")
         ->group("WebSocket")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -240,6 +246,11 @@ void validate_session(raw_options const& o, config& c)
             throw usage_error(fmt::format("--max-packet-size must be a size from 1 to 256M (e.g. 65536, 64K, 16M), not '{}'", text));
         c.max_packet_size = std::max<std::size_t>(value * unit, 2);
     }
+    if (o.no_reconnect && o.retry_first) throw usage_error("--no-reconnect and --retry-first exclude each other");
+    c.no_reconnect = o.no_reconnect;
+    c.retry_first = o.retry_first;
+    if (!(o.reconnect_max >= 1) || o.reconnect_max > 86'400) throw usage_error("--reconnect-max must be between 1 and 86400 seconds");
+    c.reconnect_max = std::chrono::milliseconds{static_cast<std::int64_t>(o.reconnect_max * 1000)};
     if (o.timeout < 0) throw usage_error("-W must be a positive number of seconds");
     c.timeout = std::chrono::seconds{o.timeout};
 

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <random>
 #include <unordered_set>
 #include <cstdio>
 #include <fcntl.h>
@@ -161,6 +162,7 @@ public:
         , window_wakeup_{ioc}
         , rate_timer_{ioc}
         , repeat_timer_{ioc}
+        , reconnect_timer_{ioc}
         , signals_{ioc, SIGINT, SIGTERM, SIGHUP}
     {
         if (cfg_.debug) session_.set_trace(trace_packet);
@@ -185,25 +187,86 @@ private:
                 if (!ec) stop(exit_code::timeout, fmt::format("timed out after {} s", cfg_.timeout.count()));
             });
         }
-
-        if (auto f = co_await transport_->connect()) co_return finish(f->code, f->message);
+        auto const f = co_await transport_->connect();
         if (done_) co_return;
+        // A first connection that fails is reported (as mosquitto does), unless --retry-first.
+        if (f) co_return connection_lost(*f);
+        start_session();
+    }
+
+    /// The transport is up: CONNECT, and the coroutines of this connection.
+    void start_session()
+    {
+        auto const generation = ++generation_;
         session_.start(clock::now());
-        net::co_spawn(ioc_, writer(), net::detached);
-        net::co_spawn(ioc_, reader(), net::detached);
-        net::co_spawn(ioc_, session_timer(), net::detached);
+        net::co_spawn(ioc_, writer(generation), net::detached);
+        net::co_spawn(ioc_, reader(generation), net::detached);
+        net::co_spawn(ioc_, session_timer(generation), net::detached);
+    }
+
+    /// Whether the coroutines of connection `generation` should go on.
+    bool current(std::uint64_t generation) const noexcept { return !done_ && generation == generation_; }
+
+    /// The connection failed. After a connection that had succeeded, sub and pub -l reconnect on
+    /// network failures; anything else, or --no-reconnect, ends the run with the failure.
+    void connection_lost(failure const& f)
+    {
+        if (done_) return;
+        if (closing_) return finish(close_code_); // after our DISCONNECT, the end we asked for
+        bool const long_running = cfg_.command == command::sub || cfg_.line_mode;
+        bool const may_retry = long_running && !cfg_.no_reconnect && (was_connected_ || cfg_.retry_first);
+        if (!may_retry || f.code != exit_code::network) return finish(f.code, f.message);
+        ++generation_; // the coroutines of the lost connection stop
+        transport_->cancel();
+        session_.on_connection_lost();
+        session_timer_.cancel();
+        writer_wakeup_.cancel();
+        auto const delay = next_backoff();
+        if (!cfg_.quiet)
+            fmt::print(stderr, "wsmqtt: {}: {}; reconnecting in {:.1f} s\n", was_connected_ ? "connection lost" : "cannot connect",
+                       f.message, std::chrono::duration<double>(delay).count());
+        net::co_spawn(ioc_, reconnect(delay), net::detached);
+    }
+
+    /// Backoff with jitter: 1 s doubling to --reconnect-max (30 s), each +-20%.
+    std::chrono::milliseconds next_backoff()
+    {
+        auto const base = backoff_;
+        backoff_ = std::min(backoff_ * 2, cfg_.reconnect_max);
+        std::uniform_real_distribution<double> jitter{0.8, 1.2};
+        return std::chrono::milliseconds{static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random_))};
+    }
+
+    net::awaitable<void> reconnect(std::chrono::milliseconds delay)
+    {
+        while (!done_) {
+            reconnect_timer_.expires_after(delay);
+            auto [ec] = co_await reconnect_timer_.async_wait(use_tuple);
+            if (ec || done_) co_return;
+            // A fresh transport; the old one stays alive until its cancelled operations are done.
+            retired_.push_back(std::exchange(transport_, make_transport(ioc_.get_executor(), cfg_)));
+            auto const f = co_await transport_->connect();
+            if (done_) co_return;
+            if (!f) {
+                start_session();
+                co_return;
+            }
+            if (f->code != exit_code::network) co_return finish(f->code, f->message);
+            delay = next_backoff();
+            if (!cfg_.quiet)
+                fmt::print(stderr, "wsmqtt: reconnect failed: {}; retrying in {:.1f} s\n", f->message,
+                           std::chrono::duration<double>(delay).count());
+        }
     }
 
     /// Transport -> session -> events; stdout is flushed once per read.
-    net::awaitable<void> reader()
+    net::awaitable<void> reader(std::uint64_t generation)
     {
-        while (!done_) {
+        while (current(generation)) {
             auto result = co_await transport_->read();
-            if (done_) break;
+            if (!current(generation)) break;
             if (result.error) {
-                // After our DISCONNECT the broker closing the line is the expected end.
-                if (closing_) finish(close_code_);
-                else finish(result.error->code, result.error->message);
+                connection_lost(*result.error);
                 break;
             }
             session_.receive(result.data, clock::now());
@@ -212,14 +275,16 @@ private:
     }
 
     /// Keeps exactly one write in flight; everything queued meanwhile goes out in the next one.
-    net::awaitable<void> writer()
+    net::awaitable<void> writer(std::uint64_t generation)
     {
-        while (!done_) {
+        mqtt::bytes buffer; // this connection's: a write of a lost connection may still use it
+        auto* const transport = transport_.get();
+        while (current(generation)) {
             auto& pending = session_.output();
             if (pending.empty()) {
                 if (closing_) {
                     // DISCONNECT is out: close the network connection [MQTT-3.14.4-1].
-                    co_await transport_->close();
+                    co_await transport->close();
                     finish(close_code_);
                     break;
                 }
@@ -227,12 +292,12 @@ private:
                 (void)co_await writer_wakeup_.async_wait(use_tuple);
                 continue;
             }
-            write_buffer_.clear();
-            std::swap(write_buffer_, pending);
-            auto const error = co_await transport_->write(write_buffer_);
-            if (done_) break;
+            buffer.clear();
+            std::swap(buffer, pending);
+            auto const error = co_await transport->write(buffer);
+            if (!current(generation)) break;
             if (error) {
-                finish(error->code, error->message);
+                connection_lost(*error);
                 break;
             }
             window_wakeup_.cancel(); // the backlog shrank: a publisher may go on
@@ -240,13 +305,13 @@ private:
     }
 
     /// Wakes the session at its next deadline (CONNACK wait, keepalive, PINGRESP wait).
-    net::awaitable<void> session_timer()
+    net::awaitable<void> session_timer(std::uint64_t generation)
     {
-        while (!done_) {
+        while (current(generation)) {
             armed_deadline_ = session_.next_deadline();
             session_timer_.expires_at(armed_deadline_.value_or(clock::time_point::max()));
             auto [ec] = co_await session_timer_.async_wait(use_tuple);
-            if (done_) break;
+            if (!current(generation)) break;
             if (!ec) {
                 session_.on_timer(clock::now());
                 after_session_input();
@@ -271,16 +336,23 @@ private:
         if (session_.next_deadline() != armed_deadline_) session_timer_.cancel();
     }
 
-    void on_event(mqtt::connected const&)
+    void on_event(mqtt::connected const& e)
     {
         // A packet after CONNACK in the same read may have failed the session already: its
         // session_failed event comes next and says why.
         if (!session_.is_connected()) return;
         auto const now = clock::now();
+        bool const reconnected = std::exchange(was_connected_, true);
+        backoff_ = std::chrono::seconds{1};
+        if (reconnected && !cfg_.quiet) fmt::print(stderr, "wsmqtt: reconnected\n");
         if (cfg_.command == command::pub) {
-            net::co_spawn(ioc_, cfg_.line_mode ? publish_lines() : publish_repeated(), net::detached);
+            if (!reconnected) net::co_spawn(ioc_, cfg_.line_mode ? publish_lines() : publish_repeated(), net::detached);
+            window_wakeup_.cancel(); // a publisher waiting for the connection goes on
             return;
         }
+        // The broker kept our subscriptions if it kept the session.
+        if (reconnected && e.session_present) return;
+        pending_requests_ = 0;
         if (!cfg_.topics.empty()) {
             std::vector<mqtt::subscription> subs;
             for (auto const& t : cfg_.topics) subs.push_back({t, cfg_.qos});
@@ -293,7 +365,7 @@ private:
                 return finish(exit_code::usage, fmt::format("cannot unsubscribe: {}", r.ec.message()));
             ++pending_requests_;
         }
-        if (cfg_.rate) net::co_spawn(ioc_, rate_meter(), net::detached);
+        if (cfg_.rate && !reconnected) net::co_spawn(ioc_, rate_meter(), net::detached);
     }
 
     void on_event(mqtt::message_received const& e)
@@ -418,7 +490,7 @@ private:
     net::awaitable<bool> room_to_publish()
     {
         auto const has_room = [this] {
-            return session_.output().size() < max_write_backlog &&
+            return session_.is_connected() && session_.output().size() < max_write_backlog &&
                    (cfg_.qos == mqtt::qos::at_most_once || session_.in_flight() < cfg_.max_inflight);
         };
         while (!done_ && !closing_ && !has_room()) {
@@ -474,7 +546,7 @@ private:
                                       credentials ? " (check the user name and password)" : ""));
         }
         if (e.ec == mqtt::errc::connack_timeout || e.ec == mqtt::errc::pingresp_timeout)
-            return finish(exit_code::network, e.ec.message());
+            return connection_lost({exit_code::network, e.ec.message()});
         if (e.ec == mqtt::errc::packet_too_large)
             return finish(exit_code::protocol, fmt::format("protocol error: the broker sent a packet larger than {} bytes (--max-packet-size)",
                                                            cfg_.max_packet_size));
@@ -516,6 +588,7 @@ private:
         window_wakeup_.cancel();
         rate_timer_.cancel();
         repeat_timer_.cancel();
+        reconnect_timer_.cancel();
         if (stdin_) stdin_->cancel();
         signals_.cancel();
     }
@@ -537,10 +610,15 @@ private:
     net::steady_timer window_wakeup_; ///< a publisher waiting for room, or for --repeat-delay
     net::steady_timer rate_timer_;
     net::steady_timer repeat_timer_;  ///< --repeat-delay
+    net::steady_timer reconnect_timer_;
     net::signal_set signals_;
     stdin_reader* stdin_ = nullptr;   ///< while publish_lines() runs
-    mqtt::bytes write_buffer_;
+    std::vector<std::unique_ptr<transport>> retired_; ///< transports of lost connections
     std::optional<clock::time_point> armed_deadline_;
+    std::uint64_t generation_ = 0;    ///< which connection the coroutines belong to
+    bool was_connected_ = false;      ///< a CONNACK was accepted once: failures may reconnect
+    std::chrono::milliseconds backoff_{std::chrono::seconds{1}};
+    std::mt19937 random_{std::random_device{}()};
 
     bool done_ = false;
     bool closing_ = false;

@@ -451,16 +451,30 @@ TEST_CASE("unacknowledged QoS 1 is resent with DUP after reconnecting a persiste
     CHECK(out[3] == packet{pubrel{c2}});
 }
 
-TEST_CASE("a clean session forgets in-flight messages on reconnect [MQTT-3.1.2-6]", "[session]")
+TEST_CASE("a clean session publishes unacknowledged messages again as new ones after a reconnect [MQTT-3.1.2-6]", "[session]")
 {
     harness h;
     h.connect_ok();
-    (void)h.s.publish(message("a", qos::at_least_once), h.now);
+    (void)h.s.publish(message("a", qos::at_least_once, "1"), h.now);
+    (void)h.s.publish(message("b", qos::exactly_once, "2"), h.now);
+    auto const c = h.s.publish(message("c", qos::exactly_once, "3"), h.now).packet_id;
+    h.broker_sends(pubrec{c}); // c reached the broker: not sent again
+    (void)h.sent();
     h.s.on_connection_lost();
     h.s.start(h.now);
+    CHECK(h.s.in_flight() == 2); // nothing lost while disconnected
     h.broker_sends(connack{false, 0});
-    CHECK(h.sent().size() == 1); // CONNECT only
-    CHECK(h.s.in_flight() == 0);
+    auto const out = h.sent();
+    REQUIRE(out.size() == 3);
+    CHECK(std::holds_alternative<connect>(out[0]));
+    auto const& first = std::get<publish>(out[1]);
+    auto const& second = std::get<publish>(out[2]);
+    // New messages of the new session: in order, DUP=0, identifiers from the fresh space.
+    CHECK((first.topic == "a" && first.payload == "1" && !first.dup && first.qos == qos::at_least_once));
+    CHECK((second.topic == "b" && second.payload == "2" && !second.dup && second.qos == qos::exactly_once));
+    CHECK(h.s.in_flight() == 2);
+    h.broker_sends(puback{first.packet_id});
+    CHECK(h.s.in_flight() == 1);
 }
 
 TEST_CASE("nothing is sent after DISCONNECT [MQTT-3.14.4-2]", "[session]")

@@ -71,6 +71,9 @@ struct config {
     mqtt::protocol_version version = mqtt::protocol_version::v311;
     std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
     std::size_t max_packet_size = 256u * 1024u * 1024u + 5u; ///< larger packets from the broker end the connection
+    bool no_reconnect = false;      ///< sub and pub -l: exit when a connection is lost
+    bool retry_first = false;       ///< keep trying when the first connection fails
+    std::chrono::milliseconds reconnect_max{std::chrono::seconds{30}}; ///< longest wait between attempts
 
     std::optional<mqtt::will> will;  ///< --will-topic, --will-payload, --will-qos, --will-retain
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 namespace wsmqtt::mqtt {
 namespace {
@@ -37,7 +38,14 @@ void session::start(time_point now)
     output_.clear();
     ping_outstanding_ = false;
     if (options_.connect.clean_session) {
-        // CleanSession=1: the previous session's state is not reused [MQTT-3.1.2-6].
+        // CleanSession=1: the previous session's state is not reused [MQTT-3.1.2-6]. Messages
+        // the broker has not acknowledged go out again as new ones (at least once); those it
+        // has received (PUBREC seen) are delivered already.
+        std::vector<outgoing const*> order;
+        for (auto const& [id, o] : outgoing_)
+            if (o.step != stage::awaiting_pubcomp) order.push_back(&o);
+        std::sort(order.begin(), order.end(), [](auto a, auto b) { return a->sequence < b->sequence; });
+        for (auto const* o : order) requeued_.push_back(o->message);
         for (auto const& [id, o] : outgoing_) release_packet_id(id);
         outgoing_.clear();
         awaiting_pubrel_.clear();
@@ -142,6 +150,7 @@ void session::on_connack(connack const& c, time_point now)
     state_ = state::connected;
     events_.emplace_back(connected{c.session_present});
     if (!options_.connect.clean_session) resend_unacknowledged(now);
+    for (auto& m : std::exchange(requeued_, {})) (void)publish(std::move(m), now);
 }
 
 void session::on_publish(mqtt::publish&& m, time_point now)

@@ -112,10 +112,11 @@ class Broker:
     LISTENERS = ("tcp", "ws", "wss", "tls", "ws_auth", "tcp_auth", "wss_wrongname", "wss_expired",
                  "wss_clientcert")
 
-    def __init__(self):
+    def __init__(self, persistent=False):
         self.dir = tempfile.mkdtemp(prefix="wsmqtt-test-")
         self.ports = {}
         self.process = None
+        self.persistent = persistent  # sessions and queued messages survive restart()
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -126,21 +127,37 @@ class Broker:
         make_certificates(self.dir)
         for attempt in range(5):
             self.ports = dict(zip(self.LISTENERS, free_ports(len(self.LISTENERS))))
-            self._launch()
-            # mosquitto logs "running" once every listener is bound; it exits if one is not.
-            deadline = time.monotonic() + 10
-            while self.process.poll() is None and " running" not in self.log():
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.02)
-            if self.process.poll() is None and " running" in self.log():
-                for port in self.ports.values():
-                    wait_for_port(port, deadline)
+            if self._launch_and_wait():
                 return self
-            self.process.wait()
-            self.process.stderr.close()
         self.stop()
         raise RuntimeError("mosquitto did not start:\n" + self.log())
+
+    def restart(self):
+        """Stops mosquitto (SIGTERM: it saves its state when persistent) and starts it again on
+        the same ports."""
+        terminate(self.process)
+        self.process.stderr.close()
+        for attempt in range(50):  # the ports may linger for a moment
+            if self._launch_and_wait():
+                return
+            time.sleep(0.1)
+        raise RuntimeError("mosquitto did not restart:\n" + self.log())
+
+    def _launch_and_wait(self):
+        self._launch()
+        # mosquitto logs "running" once every listener is bound; it exits if one is not.
+        deadline = time.monotonic() + 10
+        while self.process.poll() is None and " running" not in self.log():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        if self.process.poll() is None and " running" in self.log():
+            for port in self.ports.values():
+                wait_for_port(port, deadline)
+            return True
+        self.process.wait()
+        self.process.stderr.close()
+        return False
 
     def _launch(self):
         if os.path.exists(self.path("mosquitto.log")):
@@ -161,7 +178,7 @@ class Broker:
         config = f"""
 per_listener_settings true
 user {getpass.getuser()}
-persistence false
+{f"persistence true{chr(10)}persistence_location {self.dir}/" if self.persistent else "persistence false"}
 max_queued_messages 0
 log_dest file {self.path('mosquitto.log')}
 log_type error

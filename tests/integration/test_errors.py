@@ -124,7 +124,7 @@ class BrokerGoesAway(unittest.TestCase):
         from harness import Broker, Subscriber
         broker = Broker().start()
         try:
-            sub = Subscriber("-h", "127.0.0.1", "-p", broker.ports["ws"], "-t", "#").ready()
+            sub = Subscriber("-h", "127.0.0.1", "-p", broker.ports["ws"], "-t", "#", "--no-reconnect").ready()
         finally:
             broker.stop()
         code, _ = sub.finish(timeout=15)

@@ -82,8 +82,9 @@ public:
     [[nodiscard]] bytes& output() noexcept { return output_; }
 
     [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
-    /// Outgoing QoS 1/2 messages not yet fully acknowledged.
-    [[nodiscard]] std::size_t in_flight() const noexcept { return outgoing_.size(); }
+    /// Outgoing QoS 1/2 messages not yet fully acknowledged (including those waiting to be
+    /// sent again after a reconnect).
+    [[nodiscard]] std::size_t in_flight() const noexcept { return outgoing_.size() + requeued_.size(); }
 
     /// Called for every packet sent or received (for -d); the hook must not print passwords.
     void set_trace(std::function<void(direction, packet const&)> trace) { trace_ = std::move(trace); }
@@ -121,6 +122,9 @@ private:
     /// Incoming QoS 2 messages: PUBREC sent, delivered when PUBREL arrives (method B of
     /// §4.3.3, as libmosquitto does), so PUBCOMP always precedes a DISCONNECT that follows.
     std::map<std::uint16_t, mqtt::publish> awaiting_pubrel_;
+    /// With CleanSession=1 a reconnect starts a new session: unacknowledged messages are
+    /// published again as new ones once it is up, so that none is lost.
+    std::vector<mqtt::publish> requeued_;
     std::map<std::uint16_t, std::vector<subscription>> pending_subscribe_;
     std::bitset<65536> pending_unsubscribe_;
 

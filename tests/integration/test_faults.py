@@ -1,0 +1,134 @@
+"""Faults with a real mosquitto: restarts in the middle of streams, a frozen broker, a stalled
+reader. Nothing may be lost (QoS 1: at least once), nothing may hang, memory stays flat."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import ENV, WSMQTT, Broker, Subscriber, run
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class BrokerRestart(unittest.TestCase):
+
+    def setUp(self):
+        self.broker = Broker(persistent=True).start()
+        self.addCleanup(self.broker.stop)
+
+    def args(self, transport="tcp"):
+        if transport == "tcp":
+            return ["--tcp", "-h", "127.0.0.1", "-p", self.broker.ports["tcp"]]
+        return ["-h", "127.0.0.1", "-p", self.broker.ports["ws"]]
+
+    def test_subscriber_reconnects_and_resubscribes(self):
+        sub = Subscriber(*self.args("ws"), "-t", "rc/x", "-q", 1, "-C", 1, "-W", 30).ready()
+        self.broker.restart()  # clean session: the broker forgets it, wsmqtt subscribes again
+        deadline = time.monotonic() + 15
+        while sum(l.startswith("wsmqtt: received SUBACK") for l in sub.stderr_lines) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        run("pub", *self.args("ws"), "-t", "rc/x", "-m", "after the restart", "-q", 1)
+        self.assertEqual(sub.finish(timeout=30), (0, b"Topic: rc/x | after the restart\n"))
+        notes = [l for l in sub.stderr_lines if "reconnect" in l or "connection lost" in l]
+        self.assertRegex(notes[0], r"^wsmqtt: connection lost: connection closed by the broker; reconnecting in \d+\.\d s$")
+        self.assertEqual(notes[-1], "wsmqtt: reconnected")
+
+    def test_no_reconnect_exits_with_the_error(self):
+        sub = Subscriber(*self.args("ws"), "-t", "rc/y", "--no-reconnect").ready()
+        self.broker.restart()
+        code, _ = sub.finish(timeout=15)
+        self.assertEqual(code, 1)
+        self.assertEqual(sub.errors(), ["wsmqtt: error: connection closed by the broker"])
+
+    def test_100000_lines_survive_a_restart_at_qos_1(self):
+        count = 100_000
+        lines = [b"line-%06d" % i for i in range(count)]
+        sub = Subscriber(*self.args(), "-t", "fault/lines", "-q", 1, "-c", "-i", "fault-sub", "-F", "%p").ready()
+        pub = subprocess.Popen([WSMQTT, "pub", *map(str, self.args()), "-t", "fault/lines", "-l", "-q", "1", "-c",
+                                "-i", "fault-pub"], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        writer = threading.Thread(target=lambda: (pub.stdin.write(b"\n".join(lines) + b"\n"), pub.stdin.close()))
+        writer.start()
+        # Restart in the middle of the stream.
+        deadline = time.monotonic() + 60
+        while sub._stdout.count(b"\n") < count // 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.broker.restart()
+        writer.join(timeout=120)
+        self.assertEqual(pub.wait(timeout=120), 0, pub.stderr.read().decode())
+        pub.stderr.close()
+        # Every line arrives at least once (QoS 1), duplicates allowed.
+        deadline = time.monotonic() + 60
+        while len(set(bytes(sub._stdout).split(b"\n"))) - 1 < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        sub.signal(signal.SIGTERM)
+        code, out = sub.finish(timeout=30)
+        received = set(out.split(b"\n")) - {b""}
+        missing = set(lines) - received
+        self.assertEqual(len(missing), 0, f"{len(missing)} lines lost, e.g. {sorted(missing)[:3]}")
+        self.assertTrue(any("reconnected" in l for l in sub.stderr_lines))
+
+
+class FrozenBroker(unittest.TestCase):
+
+    def test_keepalive_detects_a_broker_that_stopped_answering(self):
+        broker = Broker().start()
+        self.addCleanup(broker.stop)
+        sub = Subscriber("--tcp", "-h", "127.0.0.1", "-p", broker.ports["tcp"], "-t", "frozen", "-k", 2,
+                         "--no-reconnect").ready()
+        broker.process.send_signal(signal.SIGSTOP)
+        self.addCleanup(broker.process.send_signal, signal.SIGCONT)
+        start = time.monotonic()
+        code, _ = sub.finish(timeout=20)
+        # PINGREQ after 2 s idle, PINGRESP due 1 s later: detected within 1.5 x keepalive.
+        self.assertLess(time.monotonic() - start, 2 * 1.5 + 1)
+        self.assertEqual(code, 1)
+        self.assertEqual(sub.errors(), ["wsmqtt: error: no PINGRESP from the broker within the keepalive"])
+
+
+class StalledReader(unittest.TestCase):
+
+    def test_memory_stays_flat_while_stdout_is_stalled(self):
+        broker = Broker().start()
+        self.addCleanup(broker.stop)
+        args = ["--tcp", "-h", "127.0.0.1", "-p", broker.ports["tcp"]]
+        count = 200_000
+        sub = subprocess.Popen([WSMQTT, "sub", *map(str, args), "-t", "stall", "-C", str(count), "-F", "%p",
+                                "-i", "stall-sub"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        try:
+            deadline = time.monotonic() + 10
+            while "stall-sub 0 stall" not in broker.log() and time.monotonic() < deadline:
+                time.sleep(0.05)  # mosquitto logs each subscription
+            pub = run("pub", *args, "-t", "stall", "-l", input=b"".join(b"%031d\n" % i for i in range(count)), timeout=60)
+            self.assertEqual(pub.returncode, 0, pub.stderr)
+            # Nobody reads our stdout for 4 s: wsmqtt must wait, not buffer the broker's stream.
+            peak = 0
+            for _ in range(20):
+                time.sleep(0.2)
+                peak = max(peak, rss_kib(sub.pid))
+            chunks = []
+            reader = threading.Thread(target=lambda: chunks.append(sub.stdout.read()))
+            reader.start()
+            reader.join(timeout=60)
+            self.assertEqual(sub.wait(timeout=10), 0)
+            out = b"".join(chunks)
+        finally:
+            if sub.poll() is None:
+                sub.kill()
+                sub.wait()
+            sub.stdout.close()
+            sub.stderr.close()
+        self.assertEqual(out.count(b"\n"), count)
+        self.assertLess(peak, 20 * 1024, f"peak RSS {peak} KiB while stalled")
+
+
+if __name__ == "__main__":
+    unittest.main()
