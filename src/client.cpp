@@ -1,5 +1,6 @@
 // The event loop: one thread, one io_context. Transport bytes go into the session, session
 // bytes go out through one write at a time, session events drive the sub/pub behaviour.
+#include "mqtt/overloaded.hpp"
 #include "wsmqtt/client.hpp"
 
 #include "wsmqtt/exit_code.hpp"
@@ -34,10 +35,6 @@ namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-template <class... F>
-struct overloaded : F... {
-    using F::operator()...;
-};
 
 mqtt::session_options session_options_from(config const& cfg)
 {

@@ -1,4 +1,5 @@
 // MQTT 3.1.1 encoder and incremental decoder (chapters 2 and 3 of the spec).
+#include "overloaded.hpp"
 #include "wsmqtt/mqtt/codec.hpp"
 
 #include "wsmqtt/mqtt/error.hpp"
@@ -10,10 +11,6 @@
 namespace wsmqtt::mqtt {
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-    using F::operator()...;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Encoding

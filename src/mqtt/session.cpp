@@ -1,4 +1,5 @@
 // MQTT 3.1.1 client session: CONNECT/CONNACK, keepalive, packet identifiers, QoS 1 and 2 flows.
+#include "overloaded.hpp"
 #include "wsmqtt/mqtt/session.hpp"
 
 #include "wsmqtt/mqtt/error.hpp"
@@ -10,10 +11,6 @@
 namespace wsmqtt::mqtt {
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-    using F::operator()...;
-};
 
 duration keep_alive_of(connect const& c) { return std::chrono::seconds{c.keep_alive}; }
 
