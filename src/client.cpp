@@ -176,12 +176,15 @@ private:
     net::awaitable<void> main_flow()
     {
         signals_.async_wait([this](auto ec, int) {
-            if (!ec) stop(exit_code::ok); // Ctrl-C, SIGTERM, SIGHUP: DISCONNECT and exit 0
+            if (!ec) on_signal();
         });
         if (cfg_.timeout.count() > 0) {
             deadline_timer_.expires_after(cfg_.timeout);
             deadline_timer_.async_wait([this](auto ec) {
-                if (!ec) stop(exit_code::timeout, fmt::format("timed out after {} s", cfg_.timeout.count()));
+                if (ec) return;
+                auto message = fmt::format("timed out after {} s", cfg_.timeout.count());
+                if (auto const lost = unacknowledged()) message += fmt::format(" ({})", *lost);
+                stop(exit_code::timeout, message);
             });
         }
         auto const f = co_await transport_->connect();
@@ -219,9 +222,10 @@ private:
         session_timer_.cancel();
         writer_wakeup_.cancel();
         auto const delay = next_backoff();
+        // The failure's words already say what happened ("connection lost: …", "no PINGRESP …").
         if (!cfg_.quiet)
-            fmt::print(stderr, "wsmqtt: {}: {}; reconnecting in {:.1f} s\n", was_connected_ ? "connection lost" : "cannot connect",
-                       f.message, std::chrono::duration<double>(delay).count());
+            fmt::print(stderr, "wsmqtt: {}{}; reconnecting in {:.1f} s\n", was_connected_ ? "" : "cannot connect: ", f.message,
+                       std::chrono::duration<double>(delay).count());
         net::co_spawn(ioc_, reconnect(delay), net::detached);
     }
 
@@ -473,10 +477,10 @@ private:
             pending.erase(0, start);
             if (!co_await room_to_publish()) break;
             more = co_await input.read(pending);
-            if (done_ || closing_) break;
+            if (done_ || closing_ || draining_) break;
         }
         stdin_ = nullptr;
-        if (done_ || closing_) co_return;
+        if (done_ || closing_ || draining_) co_return;
         // A last line without a newline is still a message.
         if (!pending.empty() && !publish_line(pending)) co_return;
         input_done_ = true;
@@ -490,11 +494,11 @@ private:
             return session_.is_connected() && session_.output().size() < max_write_backlog &&
                    (cfg_.qos == mqtt::qos::at_most_once || session_.in_flight() < cfg_.max_inflight);
         };
-        while (!done_ && !closing_ && !has_room()) {
+        while (!done_ && !closing_ && !draining_ && !has_room()) {
             window_wakeup_.expires_at(clock::time_point::max());
             (void)co_await window_wakeup_.async_wait(use_tuple);
         }
-        co_return !done_ && !closing_;
+        co_return !done_ && !closing_ && !draining_;
     }
 
     bool publish_line(std::string_view line)
@@ -550,12 +554,47 @@ private:
         finish(exit_code::protocol, fmt::format("protocol error: {}", e.ec.message()));
     }
 
+    /// Ctrl-C, SIGTERM, SIGHUP: DISCONNECT and exit 0. A publisher first reads no more input and
+    /// waits for the broker to acknowledge what it has sent; a second signal ends the wait.
+    void on_signal()
+    {
+        if (cfg_.command == command::pub && session_.is_connected() && session_.in_flight() > 0 && !draining_) {
+            draining_ = true;
+            input_done_ = true;
+            if (stdin_) stdin_->cancel();
+            repeat_timer_.cancel();
+            window_wakeup_.cancel();
+            signals_.async_wait([this](auto ec, int) {
+                if (ec) return;
+                if (auto const lost = unacknowledged()) return finish(exit_code::network, "interrupted: " + *lost);
+                finish(exit_code::ok);
+            });
+            return;
+        }
+        stop(exit_code::ok);
+    }
+
+    /// "N messages not acknowledged by the broker" while a publisher has some in flight.
+    std::optional<std::string> unacknowledged() const
+    {
+        auto const n = session_.in_flight();
+        if (cfg_.command != command::pub || n == 0) return std::nullopt;
+        return fmt::format("{} message{} not acknowledged by the broker", n, n == 1 ? "" : "s");
+    }
+
     /// Ends politely: DISCONNECT, close, then exit with `code`. Before the session is up, at once.
     void stop(exit_code code, std::string message = {})
     {
         if (done_ || closing_) return;
+        if (!session_.is_connected()) {
+            // Disconnected (reconnecting): what is still in flight cannot be delivered now.
+            if (auto const lost = unacknowledged())
+                return finish(code == exit_code::ok ? exit_code::network : code,
+                              message.empty() ? *lost : fmt::format("{} ({})", message, *lost));
+            report(message);
+            return finish(code);
+        }
         report(message);
-        if (!session_.is_connected()) return finish(code);
         closing_ = true;
         close_code_ = code;
         session_.disconnect(clock::now()); // discards the will [MQTT-3.14.4-3]
@@ -627,6 +666,7 @@ private:
     std::size_t rate_messages_ = 0;
     std::size_t rate_bytes_ = 0;
     bool input_done_ = false;         ///< pub: every message has been handed to the session
+    bool draining_ = false;           ///< pub: interrupted, waiting for acknowledgements
     std::size_t line_number_ = 0;
     std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
 };

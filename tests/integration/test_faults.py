@@ -39,7 +39,7 @@ class BrokerRestart(unittest.TestCase):
         run("pub", *self.args("ws"), "-t", "rc/x", "-m", "after the restart", "-q", 1)
         self.assertEqual(sub.finish(timeout=30), (0, b"Topic: rc/x | after the restart\n"))
         notes = [l for l in sub.stderr_lines if "reconnect" in l or "connection lost" in l]
-        self.assertRegex(notes[0], r"^wsmqtt: connection lost: connection closed by the broker; reconnecting in \d+\.\d s$")
+        self.assertRegex(notes[0], r"^wsmqtt: connection closed by the broker; reconnecting in \d+\.\d s$")
         self.assertEqual(notes[-1], "wsmqtt: reconnected")
 
     def test_no_reconnect_exits_with_the_error(self):
@@ -50,11 +50,22 @@ class BrokerRestart(unittest.TestCase):
         self.assertEqual(sub.errors(), ["wsmqtt: error: connection closed by the broker"])
 
     def test_100000_lines_survive_a_restart_at_qos_1(self):
-        count = 100_000
+        received = self.stream_through_a_restart(100_000, qos=1)
+        self.assertEqual(len(set(received)), 100_000)  # every line at least once
+
+    def test_20000_lines_survive_a_restart_at_qos_2(self):
+        # At least once. Exactly once does not hold across this restart: now and then mosquitto
+        # 2.0.11 sends a PUBLISH again, same packet id, after that flow had reached PUBREL, which
+        # the spec makes a new message [MQTT-4.3.3-2]. Under study; see the closing note.
+        received = self.stream_through_a_restart(20_000, qos=2)
+        self.assertEqual(len(set(received)), 20_000)
+
+    def stream_through_a_restart(self, count, qos):
+        """pub -l -c and sub -c at `qos`, the broker restarted mid-stream; returns the lines received."""
         lines = [b"line-%06d" % i for i in range(count)]
-        sub = Subscriber(*self.args(), "-t", "fault/lines", "-q", 1, "-c", "-i", "fault-sub", "-F", "%p").ready()
-        pub = subprocess.Popen([WSMQTT, "pub", *map(str, self.args()), "-t", "fault/lines", "-l", "-q", "1", "-c",
-                                "-i", "fault-pub"], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        sub = Subscriber(*self.args(), "-t", "fault/lines", "-q", qos, "-c", "-i", f"fault-sub-{qos}", "-F", "%p").ready()
+        pub = subprocess.Popen([WSMQTT, "pub", *map(str, self.args()), "-t", "fault/lines", "-l", "-q", str(qos), "-c",
+                                "-i", f"fault-pub-{qos}"], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
         writer = threading.Thread(target=lambda: (pub.stdin.write(b"\n".join(lines) + b"\n"), pub.stdin.close()))
         writer.start()
         # Restart in the middle of the stream.
@@ -65,16 +76,17 @@ class BrokerRestart(unittest.TestCase):
         writer.join(timeout=120)
         self.assertEqual(pub.wait(timeout=120), 0, pub.stderr.read().decode())
         pub.stderr.close()
-        # Every line arrives at least once (QoS 1), duplicates allowed.
         deadline = time.monotonic() + 60
         while len(set(bytes(sub._stdout).split(b"\n"))) - 1 < count and time.monotonic() < deadline:
             time.sleep(0.2)
+        time.sleep(0.5)  # duplicates, if any, would come now
         sub.signal(signal.SIGTERM)
         code, out = sub.finish(timeout=30)
-        received = set(out.split(b"\n")) - {b""}
-        missing = set(lines) - received
+        received = [l for l in out.split(b"\n") if l]
+        missing = set(lines) - set(received)
         self.assertEqual(len(missing), 0, f"{len(missing)} lines lost, e.g. {sorted(missing)[:3]}")
         self.assertTrue(any("reconnected" in l for l in sub.stderr_lines))
+        return received
 
 
 class FrozenBroker(unittest.TestCase):
@@ -97,6 +109,8 @@ class FrozenBroker(unittest.TestCase):
 class StalledReader(unittest.TestCase):
 
     def test_memory_stays_flat_while_stdout_is_stalled(self):
+        if os.environ.get("WSMQTT_SANITIZED") == "1":
+            self.skipTest("under AddressSanitizer, RSS measures the sanitizer's shadow memory")
         broker = Broker().start()
         self.addCleanup(broker.stop)
         args = ["--tcp", "-h", "127.0.0.1", "-p", broker.ports["tcp"]]
@@ -132,3 +146,54 @@ class StalledReader(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Interrupted(unittest.TestCase):
+    """pub -l delivers what it has read before it exits, or says what was not delivered."""
+
+    def start(self, *args):
+        from harness import ScriptedBroker
+        self.broker = ScriptedBroker({1: b"\x20\x02\x00\x00"})  # CONNACK, then never a PUBACK
+        self.addCleanup(self.broker.close)
+        pub = subprocess.Popen([WSMQTT, "pub", "--tcp", "-h", "127.0.0.1", "-p", str(self.broker.port), "-t", "int/x",
+                                "-l", "-q", "1", *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        self.addCleanup(lambda: (pub.poll() is None and (pub.kill(), pub.wait()), pub.stderr.close(), pub.stdin.close()))
+        pub.stdin.write(b"one\ntwo\nthree\n")
+        pub.stdin.flush()
+        deadline = time.monotonic() + 10
+        while self.broker.received.count(3) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.broker.received.count(3), 3)
+        return pub
+
+    def test_first_signal_waits_for_acknowledgements_second_reports_the_loss(self):
+        pub = self.start()
+        pub.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        self.assertIsNone(pub.poll(), "exited without waiting for the acknowledgements")
+        pub.send_signal(signal.SIGINT)
+        self.assertEqual(pub.wait(timeout=10), 1)
+        self.assertEqual(pub.stderr.read().decode(),
+                         "wsmqtt: error: interrupted: 3 messages not acknowledged by the broker\n")
+
+    def test_timeout_reports_what_was_not_acknowledged(self):
+        pub = self.start("-W", "2")
+        self.assertEqual(pub.wait(timeout=10), 27)
+        self.assertEqual(pub.stderr.read().decode(),
+                         "wsmqtt: error: timed out after 2 s (3 messages not acknowledged by the broker)\n")
+
+    def test_signal_after_everything_was_acknowledged_exits_0(self):
+        broker = Broker().start()
+        self.addCleanup(broker.stop)
+        args = ["--tcp", "-h", "127.0.0.1", "-p", str(broker.ports["tcp"])]
+        sub = Subscriber(*args, "-t", "int/ok", "-q", 1, "-C", 3, "-W", 10, "-F", "%p").ready()
+        pub = subprocess.Popen([WSMQTT, "pub", *args, "-t", "int/ok", "-l", "-q", "1"], stdin=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=ENV)
+        pub.stdin.write(b"a\nb\nc\n")
+        pub.stdin.flush()
+        self.assertEqual(sub.finish(), (0, b"a\nb\nc\n"))
+        pub.send_signal(signal.SIGINT)  # stdin is still open: Ctrl-C is how it ends
+        self.assertEqual(pub.wait(timeout=10), 0)
+        self.assertEqual(pub.stderr.read(), b"")
+        pub.stdin.close()
+        pub.stderr.close()
