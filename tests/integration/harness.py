@@ -577,10 +577,10 @@ http {{
     return Daemon(argv)
 
 
-def ws_relay(target_port, deflate=False):
+def ws_relay(target_port, deflate=False, listen_port=0):
     """The Beast WebSocket<->TCP relay built with the tests; returns (process, port)."""
     binary = os.environ.get("WS_RELAY_BIN") or os.path.join(os.path.dirname(WSMQTT), "tests", "ws_relay")
-    process = subprocess.Popen([binary, "0", str(target_port)] + (["--deflate"] if deflate else []),
+    process = subprocess.Popen([binary, str(listen_port), str(target_port)] + (["--deflate"] if deflate else []),
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     port = int(process.stdout.readline().split()[1])
     return process, port

@@ -54,9 +54,10 @@ class BrokerRestart(unittest.TestCase):
         self.assertEqual(len(set(received)), 100_000)  # every line at least once
 
     def test_20000_lines_survive_a_restart_at_qos_2(self):
-        # At least once. Exactly once does not hold across this restart: now and then mosquitto
-        # 2.0.11 sends a PUBLISH again, same packet id, after that flow had reached PUBREL, which
-        # the spec makes a new message [MQTT-4.3.3-2]. Under study; see the closing note.
+        # At least once. Exactly once cannot hold across this restart: mosquitto 2.0.11 restores
+        # its persisted QoS 2 flows a step back and now and then sends a PUBLISH again (same id,
+        # DUP=1) after it had sent PUBREL for it, breaking [MQTT-4.3.3-1]; its own log shows it.
+        # Exactly once across lost connections is tested below with the broker kept running.
         received = self.stream_through_a_restart(20_000, qos=2)
         self.assertEqual(len(set(received)), 20_000)
 
@@ -87,6 +88,46 @@ class BrokerRestart(unittest.TestCase):
         self.assertEqual(len(missing), 0, f"{len(missing)} lines lost, e.g. {sorted(missing)[:3]}")
         self.assertTrue(any("reconnected" in l for l in sub.stderr_lines))
         return received
+
+
+class LostConnections(unittest.TestCase):
+    """The broker keeps running while the connections are cut (a relay between us and it is
+    killed and started again), so its session state is intact: exactly once must hold."""
+
+    def test_20000_lines_arrive_exactly_once_at_qos_2_across_cut_connections(self):
+        from harness import ws_relay
+        broker = Broker().start()
+        self.addCleanup(broker.stop)
+        relay, port = ws_relay(broker.ports["tcp"])
+        self.addCleanup(lambda: (relay.poll() is None and relay.terminate(), relay.wait(), relay.stdout.close()))
+        args = ["-h", "127.0.0.1", "-p", str(port)]
+        count = 20_000
+        lines = [b"line-%06d" % i for i in range(count)]
+        sub = Subscriber(*args, "-t", "cut/x", "-q", 2, "-c", "-i", "cut-sub", "-F", "%p").ready()
+        pub = subprocess.Popen([WSMQTT, "pub", *args, "-t", "cut/x", "-l", "-q", "2", "-c", "-i", "cut-pub"],
+                               stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        writer = threading.Thread(target=lambda: (pub.stdin.write(b"\n".join(lines) + b"\n"), pub.stdin.close()))
+        writer.start()
+        for cut in (count // 5, count // 2):
+            deadline = time.monotonic() + 60
+            while sub._stdout.count(b"\n") < cut and time.monotonic() < deadline:
+                time.sleep(0.02)
+            relay.kill()  # both connections die mid-flow
+            relay.wait()
+            relay.stdout.close()
+            relay, _ = ws_relay(broker.ports["tcp"], listen_port=port)
+        writer.join(timeout=120)
+        self.assertEqual(pub.wait(timeout=120), 0, pub.stderr.read().decode())
+        pub.stderr.close()
+        deadline = time.monotonic() + 60
+        while sub._stdout.count(b"\n") < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # a duplicate, if any, would come now
+        sub.signal(signal.SIGTERM)
+        code, out = sub.finish(timeout=30)
+        received = [l for l in out.split(b"\n") if l]
+        self.assertEqual(sorted(received), lines, "each line exactly once")
+        self.assertGreaterEqual(sum("reconnected" in l for l in sub.stderr_lines), 2)
 
 
 class FrozenBroker(unittest.TestCase):
