@@ -80,7 +80,6 @@ bool topic_matches(std::string_view filter, std::string_view topic) noexcept
         auto const f_end = std::min(filter.find('/', f), filter.size());
         auto const level = filter.substr(f, f_end - f);
         if (level == "#") return true; // matches the parent level too ("a/#" matches "a")
-        if (t > topic.size()) return false;
         auto const t_end = std::min(topic.find('/', t), topic.size());
         if (level != "+" && level != topic.substr(t, t_end - t)) return false;
         bool const filter_done = f_end == filter.size();
