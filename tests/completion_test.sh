@@ -4,26 +4,24 @@ set -euo pipefail
 source "$(dirname "$0")/../completions/wsmqtt.bash"
 
 fail=0
-expect() { # expect "<words>" <word expected among the candidates>
-  local line=$1 want=$2
-  read -ra COMP_WORDS <<<"$line"
-  [[ $line == *" " ]] && COMP_WORDS+=("")
+# Fills COMPREPLY for a command line as bash would on <Tab> at its end.
+complete_line() {
+  read -ra COMP_WORDS <<<"$1"
+  [[ $1 == *" " ]] && COMP_WORDS+=("")
   COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
   COMPREPLY=()
   _wsmqtt
-  if [[ " ${COMPREPLY[*]} " != *" $want "* ]]; then
-    echo "FAIL: '$line' should offer '$want', got: ${COMPREPLY[*]}"; fail=1
+}
+expect() { # expect "<words>" <word expected among the candidates>
+  complete_line "$1"
+  if [[ " ${COMPREPLY[*]} " != *" $2 "* ]]; then
+    echo "FAIL: '$1' should offer '$2', got: ${COMPREPLY[*]}"; fail=1
   fi
 }
 reject() { # reject "<words>" <word that must not be offered>
-  local line=$1 bad=$2
-  read -ra COMP_WORDS <<<"$line"
-  [[ $line == *" " ]] && COMP_WORDS+=("")
-  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-  COMPREPLY=()
-  _wsmqtt
-  if [[ " ${COMPREPLY[*]} " == *" $bad "* ]]; then
-    echo "FAIL: '$line' should not offer '$bad'"; fail=1
+  complete_line "$1"
+  if [[ " ${COMPREPLY[*]} " == *" $2 "* ]]; then
+    echo "FAIL: '$1' should not offer '$2'"; fail=1
   fi
 }
 
