@@ -334,7 +334,10 @@ private:
             stop(exit_code::ok);
         }
         writer_wakeup_.cancel();
-        if (session_.next_deadline() != armed_deadline_) session_timer_.cancel();
+        // Sending moves the keepalive deadline later, and waking early is harmless: re-arm the
+        // timer only for an earlier deadline, not after every read that sent an acknowledgement.
+        if (auto const next = session_.next_deadline(); next && (!armed_deadline_ || *next < *armed_deadline_))
+            session_timer_.cancel();
     }
 
     void on_event(mqtt::connected const& e)
@@ -561,9 +564,7 @@ private:
         if (cfg_.command == command::pub && session_.is_connected() && session_.in_flight() > 0 && !draining_) {
             draining_ = true;
             input_done_ = true;
-            if (stdin_) stdin_->cancel();
-            repeat_timer_.cancel();
-            window_wakeup_.cancel();
+            stop_producing();
             signals_.async_wait([this](auto ec, int) {
                 if (ec) return;
                 if (auto const lost = unacknowledged()) return finish(exit_code::network, "interrupted: " + *lost);
@@ -599,10 +600,7 @@ private:
         close_code_ = code;
         session_.disconnect(clock::now()); // discards the will [MQTT-3.14.4-3]
         writer_wakeup_.cancel();
-        window_wakeup_.cancel();
-        rate_timer_.cancel();
-        repeat_timer_.cancel();
-        if (stdin_) stdin_->cancel();
+        stop_producing();
         // A second signal while closing ends at once.
         signals_.async_wait([this](auto ec, int) {
             if (!ec) finish(close_code_);
@@ -621,12 +619,18 @@ private:
         session_timer_.cancel();
         deadline_timer_.cancel();
         writer_wakeup_.cancel();
-        window_wakeup_.cancel();
-        rate_timer_.cancel();
-        repeat_timer_.cancel();
         reconnect_timer_.cancel();
-        if (stdin_) stdin_->cancel();
+        stop_producing();
         signals_.cancel();
+    }
+
+    /// Wakes whatever makes new work (publishers, --rate) so that it sees the run is ending.
+    void stop_producing()
+    {
+        window_wakeup_.cancel();
+        repeat_timer_.cancel();
+        rate_timer_.cancel();
+        if (stdin_) stdin_->cancel();
     }
 
     void report(std::string const& message) const

@@ -254,6 +254,8 @@ public:
         endpoint const first_hop = via ? endpoint{ep.scheme, via->host, via->port, {}} : ep;
         auto const where = host_and_port(first_hop);
         auto const what = via ? std::string{"proxy "} : std::string{};
+        if (cfg_.debug)
+            fmt::print(stderr, "wsmqtt: connecting to {}{}\n", to_string(ep), via ? fmt::format(" through proxy {}", where) : "");
 
         auto resolved = co_await resolve(first_hop.host, first_hop.port, what);
         if (auto* f = std::get_if<failure>(&resolved)) co_return *f;

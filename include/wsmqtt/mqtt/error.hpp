@@ -44,7 +44,7 @@ enum class errc {
     return {static_cast<int>(e), mqtt_category()};
 }
 
-/// Words for a CONNACK return code, e.g. "bad user name or password".
+/// Words for a CONNACK return code (§3.2.2.3): 1..5, e.g. 4 "bad user name or password".
 [[nodiscard]] char const* connect_return_code_text(unsigned code) noexcept;
 
 } // namespace wsmqtt::mqtt

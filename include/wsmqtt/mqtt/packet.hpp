@@ -15,16 +15,6 @@ enum class qos : std::uint8_t { at_most_once = 0, at_least_once = 1, exactly_onc
 /// Protocol level byte in CONNECT: 3 = MQTT 3.1 ("MQIsdp"), 4 = MQTT 3.1.1 ("MQTT").
 enum class protocol_version : std::uint8_t { v31 = 3, v311 = 4 };
 
-/// CONNACK return codes (§3.2.2.3).
-enum class connect_return_code : std::uint8_t {
-    accepted = 0,
-    unacceptable_protocol_version = 1,
-    identifier_rejected = 2,
-    server_unavailable = 3,
-    bad_user_name_or_password = 4,
-    not_authorized = 5,
-};
-
 /// SUBACK return code for a refused subscription (§3.9.3).
 constexpr std::uint8_t suback_failure = 0x80;
 
