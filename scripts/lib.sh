@@ -50,11 +50,12 @@ install_dependencies() {
   fi
 }
 
-# Configures and builds into build/ (Release). BUILD_TARGET, when set, builds only that
+# Configures and builds into build/ (Release). BUILD_TARGET, when set, builds only those
 # target. Extra arguments go to cmake's configure step.
 build_wsmqtt() {
   local generator=() target=()
-  [[ -n ${BUILD_TARGET:-} ]] && target=(--target "$BUILD_TARGET")
+  # shellcheck disable=SC2206 # several targets, split on spaces
+  [[ -n ${BUILD_TARGET:-} ]] && target=(--target $BUILD_TARGET)
   command -v ninja >/dev/null && generator=(-G Ninja)
   # A build folder made with another generator cannot be reused.
   if [[ -f build/CMakeCache.txt ]] && ! grep -q "CMAKE_GENERATOR:INTERNAL=${generator[1]:-Unix Makefiles}" build/CMakeCache.txt; then

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -144,6 +145,20 @@ std::string read_all(std::istream& in)
     return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
 }
 
+/// A file's contents; a regular file is read with one allocation of its size, not a doubling string.
+std::string read_file(std::string const& path)
+{
+    std::ifstream in{path, std::ios::binary};
+    if (!in) throw usage_error(fmt::format("cannot read --file '{}': {}", path, std::strerror(errno)));
+    std::error_code ec;
+    auto const size = std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec) : 0;
+    if (ec || size == 0) return read_all(in); // /dev/stdin, a FIFO, /proc files: read to the end
+    std::string all(size, '\0');
+    in.read(all.data(), static_cast<std::streamsize>(size));
+    all.resize(static_cast<std::size_t>(in.gcount())); // a file that shrank meanwhile is sent as read
+    return all;
+}
+
 void check_filters(std::vector<std::string> const& filters)
 {
     for (auto const& f : filters)
@@ -206,6 +221,54 @@ void add_common_options(CLI::App& app, raw_options& o)
     app.add_flag("--quiet", o.quiet, "Print no error messages (the exit code still tells)")->group("Other");
 }
 
+void add_sub_options(CLI::App& app, raw_options& o)
+{
+    add_common_options(app, o);
+    app.add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable; + and # allowed)")
+        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("-T,--filter-out", o.hidden, "Do not print messages whose topic matches this filter (repeatable)")
+        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("-U,--unsubscribe", o.unsubscribe, "Unsubscribe from this filter (repeatable; with -c)")
+        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("-C,--count", o.count, "Exit after this many messages")->group("Messages");
+    app.add_flag("-E", o.exit_after_subscribe, "Exit once subscribed (with -c: create a persistent session)")->group("Messages");
+    app.add_flag("-R,--no-retained", o.skip_retained, "Do not print retained (stale) messages")->group("Messages");
+    app.add_flag("--retained-only", o.retained_only, "Print retained messages only; exit at the first live one")->group("Messages");
+    app.add_flag("--remove-retained", o.remove_retained, "Clear every retained message received (see -T)")->group("Messages");
+    app.add_option("-F,--format", o.format, "Output format (default 'Topic: %t | %p'; see README)")->group("Output");
+    app.add_flag("--json", o.json, "One JSON object per message and line; binary payloads in base64")->group("Output");
+    app.add_flag("-v,--verbose", o.verbose, "Print 'topic payload' (mosquitto_sub -v)")->group("Output");
+    app.add_flag("-N", o.no_newline, "Do not end each message with a newline")->group("Output");
+    app.add_flag("--rate", o.rate, "Print messages/s and bytes/s received on stderr once a second")->group("Output");
+    app.footer(std::string{"Examples:\n"
+                            "  wsmqtt sub -h broker.example -p 8080 -t '#'\n"
+                            "  wsmqtt sub -L wss://user:secret@broker.example/mqtt -t 'sensors/+/temp' -q 1 --json | jq .payload\n"
+                            "  wsmqtt sub -h localhost -t alerts -C 1 -W 30   # wait for one message, 30 s at most\n"} +
+                environment_help);
+
+}
+
+void add_pub_options(CLI::App& app, raw_options& o)
+{
+    add_common_options(app, o);
+    app.add_option("-t,--topic", o.topics, "Topic to publish to (no wildcards)")->group("Messages");
+    app.add_option("-m,--message", o.message, "Message text")->group("Messages");
+    app.add_option("-f,--file", o.file, "Send the contents of this file (binary-safe)")->group("Messages");
+    app.add_flag("-s,--stdin-file", o.stdin_message, "Send all of standard input as one message")->group("Messages");
+    app.add_flag("-l,--stdin-line", o.stdin_lines, "Send each line of standard input as a message, as lines arrive")->group("Messages");
+    app.add_option("--topic-separator", o.topic_separator, "With -l: lines are TOPIC<SEP>PAYLOAD (e.g. ' ')")->group("Messages");
+    app.add_flag("-n,--null-message", o.null_message, "Send an empty message")->group("Messages");
+    app.add_flag("-r,--retain", o.retain, "Ask the broker to retain the message")->group("Messages");
+    app.add_option("--repeat", o.repeat, "Publish the message this many times")->group("Messages");
+    app.add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->group("Messages");
+    app.add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->group("Messages");
+    app.footer(std::string{"Examples:\n"
+                            "  wsmqtt pub -h broker.example -p 8080 -t demo/hello -m 'hello'\n"
+                            "  wsmqtt pub -L wss://broker.example/mqtt -t firmware/v2 -f image.bin -q 1\n"
+                            "  tail -F app.log | wsmqtt pub -h localhost -t logs/app -l -q 1   # a message per line\n"} +
+                environment_help);
+}
+
 endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_user, std::optional<std::string>& url_pass)
 {
     bool const tls = o.tls || !o.cafile.empty() || !o.capath.empty() || !o.cert.empty() || o.insecure;
@@ -235,7 +298,7 @@ void validate_session(raw_options const& o, config& c)
     if (o.keepalive < 0 || o.keepalive > 65535) throw usage_error("--keepalive must be between 0 and 65535 seconds");
     c.keepalive = static_cast<std::uint16_t>(o.keepalive);
     if (!(o.connect_timeout > 0) || o.connect_timeout > 86'400) throw usage_error("--connect-timeout must be between 0 and 86400 seconds");
-    c.connect_timeout = std::chrono::milliseconds{static_cast<std::int64_t>(std::ceil(o.connect_timeout * 1000))};
+    c.connect_timeout = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>{o.connect_timeout});
     if (!o.max_packet_size.empty()) {
         std::size_t value = 0;
         auto const& text = o.max_packet_size;
@@ -325,11 +388,7 @@ void validate_pub(raw_options const& o, config& c)
     if (sources == 0) throw usage_error("give the message with -m, -f, -s, -l or -n");
     if (sources > 1) throw usage_error("-m, -f, -s, -l and -n exclude each other: give one");
     if (o.message) c.payload = *o.message;
-    if (o.file) {
-        std::ifstream in{*o.file, std::ios::binary};
-        if (!in) throw usage_error(fmt::format("cannot read --file '{}': {}", *o.file, std::strerror(errno)));
-        c.payload = read_all(in);
-    }
+    if (o.file) c.payload = read_file(*o.file);
     if (o.stdin_message) c.payload = read_all(std::cin);
     // The whole PUBLISH must fit the 256 MiB Remaining Length (§2.2.3).
     auto const topic_size = c.topics.empty() ? 0 : c.topics.front().size();
@@ -340,7 +399,7 @@ void validate_pub(raw_options const& o, config& c)
     if (o.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");
     c.repeat = static_cast<std::size_t>(o.repeat);
     if (o.repeat_delay < 0 || o.repeat_delay > 86'400) throw usage_error("--repeat-delay must be between 0 and 86400 seconds");
-    c.repeat_delay = std::chrono::milliseconds{static_cast<std::int64_t>(std::llround(o.repeat_delay * 1000))};
+    c.repeat_delay = std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>{o.repeat_delay});
     if (o.max_inflight < 1 || o.max_inflight > 65535) throw usage_error("-M must be between 1 and 65535");
     c.max_inflight = static_cast<std::size_t>(o.max_inflight);
 }
@@ -578,50 +637,6 @@ parse_result parse_command_line(int argc, char const* const* argv)
                "Exit codes: 0 ok, 1 network, 2 usage, 3 TLS, 4 WebSocket, 5 protocol, 6 subscription refused, 7 proxy,\n"
                "11-15 connection refused by the broker (CONNACK 1-5), 27 timeout (-W).");
 
-    raw_options o;
-    auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
-    add_common_options(*sub, o);
-    sub->add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable; + and # allowed)")
-        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    sub->add_option("-T,--filter-out", o.hidden, "Do not print messages whose topic matches this filter (repeatable)")
-        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    sub->add_option("-U,--unsubscribe", o.unsubscribe, "Unsubscribe from this filter (repeatable; with -c)")
-        ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    sub->add_option("-C,--count", o.count, "Exit after this many messages")->group("Messages");
-    sub->add_flag("-E", o.exit_after_subscribe, "Exit once subscribed (with -c: create a persistent session)")->group("Messages");
-    sub->add_flag("-R,--no-retained", o.skip_retained, "Do not print retained (stale) messages")->group("Messages");
-    sub->add_flag("--retained-only", o.retained_only, "Print retained messages only; exit at the first live one")->group("Messages");
-    sub->add_flag("--remove-retained", o.remove_retained, "Clear every retained message received (see -T)")->group("Messages");
-    sub->add_option("-F,--format", o.format, "Output format (default 'Topic: %t | %p'; see README)")->group("Output");
-    sub->add_flag("--json", o.json, "One JSON object per message and line; binary payloads in base64")->group("Output");
-    sub->add_flag("-v,--verbose", o.verbose, "Print 'topic payload' (mosquitto_sub -v)")->group("Output");
-    sub->add_flag("-N", o.no_newline, "Do not end each message with a newline")->group("Output");
-    sub->add_flag("--rate", o.rate, "Print messages/s and bytes/s received on stderr once a second")->group("Output");
-    sub->footer(std::string{"Examples:\n"
-                            "  wsmqtt sub -h broker.example -p 8080 -t '#'\n"
-                            "  wsmqtt sub -L wss://user:secret@broker.example/mqtt -t 'sensors/+/temp' -q 1 --json | jq .payload\n"
-                            "  wsmqtt sub -h localhost -t alerts -C 1 -W 30   # wait for one message, 30 s at most\n"} +
-                environment_help);
-
-    auto* pub = app.add_subcommand("pub", "Publish messages: wsmqtt pub -h host -p port -t topic -m text");
-    add_common_options(*pub, o);
-    pub->add_option("-t,--topic", o.topics, "Topic to publish to (no wildcards)")->group("Messages");
-    pub->add_option("-m,--message", o.message, "Message text")->group("Messages");
-    pub->add_option("-f,--file", o.file, "Send the contents of this file (binary-safe)")->group("Messages");
-    pub->add_flag("-s,--stdin-file", o.stdin_message, "Send all of standard input as one message")->group("Messages");
-    pub->add_flag("-l,--stdin-line", o.stdin_lines, "Send each line of standard input as a message, as lines arrive")->group("Messages");
-    pub->add_option("--topic-separator", o.topic_separator, "With -l: lines are TOPIC<SEP>PAYLOAD (e.g. ' ')")->group("Messages");
-    pub->add_flag("-n,--null-message", o.null_message, "Send an empty message")->group("Messages");
-    pub->add_flag("-r,--retain", o.retain, "Ask the broker to retain the message")->group("Messages");
-    pub->add_option("--repeat", o.repeat, "Publish the message this many times")->group("Messages");
-    pub->add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->group("Messages");
-    pub->add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->group("Messages");
-    pub->footer(std::string{"Examples:\n"
-                            "  wsmqtt pub -h broker.example -p 8080 -t demo/hello -m 'hello'\n"
-                            "  wsmqtt pub -L wss://broker.example/mqtt -t firmware/v2 -f image.bin -q 1\n"
-                            "  tail -F app.log | wsmqtt pub -h localhost -t logs/app -l -q 1   # a message per line\n"} +
-                environment_help);
-
     std::vector<std::string> args;
     try {
         args = gather_arguments(argc, argv);
@@ -629,6 +644,18 @@ parse_result parse_command_line(int argc, char const* const* argv)
         std::cerr << "wsmqtt: error: " << e.what() << '\n';
         return {std::nullopt, to_int(exit_code::usage)};
     }
+
+    // Only the named subcommand gets its options: building all of them took most of the time
+    // of `wsmqtt --version` (CLI11 checks each new option against all the others).
+    auto const named = std::find_if(args.begin(), args.end(), [](std::string const& a) { return a == "sub" || a == "pub"; });
+    std::string_view const chosen = named == args.end() ? std::string_view{} : std::string_view{*named};
+
+    raw_options o;
+    auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
+    if (chosen == "sub") add_sub_options(*sub, o);
+    auto* pub = app.add_subcommand("pub", "Publish messages: wsmqtt pub -h host -p port -t topic -m text");
+    if (chosen == "pub") add_pub_options(*pub, o);
+
     try {
         std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
         app.parse(args);

@@ -142,6 +142,9 @@ private:
     bool async_ = false;
 };
 
+/// Payloads from this size on go to stdout without a copy (see print_message).
+constexpr std::size_t large_payload = 1024 * 1024;
+
 /// Bytes queued for the socket beyond which a publisher stops taking input (bounded memory).
 constexpr std::size_t max_write_backlog = 256 * 1024;
 
@@ -394,7 +397,19 @@ private:
 
     void print_message(mqtt::publish const& m)
     {
-        format_.render(m, format_.uses_time() ? std::chrono::system_clock::now() : wall_time{}, out_.buffer());
+        auto const when = format_.uses_time() ? std::chrono::system_clock::now() : wall_time{};
+        if (m.payload.size() < large_payload) {
+            format_.render(m, when, out_.buffer());
+        } else {
+            // Large: written from where the decoder put it, not copied into the output buffer.
+            auto status = out_.flush();
+            if (status == stdout_writer::status::ok)
+                if (auto const at = format_.render_around_payload(m, when, out_.buffer())) status = out_.flush(m.payload, *at);
+            if (status == stdout_writer::status::closed) {
+                stdout_closed_ = true;
+                return stop(exit_code::ok);
+            }
+        }
         if (cfg_.count > 0 && ++received_ >= cfg_.count) stop(exit_code::ok);
     }
 
@@ -471,7 +486,9 @@ private:
         while (more) {
             std::size_t start = 0;
             for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
-                if (!co_await room_to_publish() || !publish_line(std::string_view{pending}.substr(start, nl - start))) {
+                // Most lines find room at once: no coroutine frame for them.
+                bool const room = (!ending() && has_room()) || co_await room_to_publish();
+                if (!room || !publish_line(std::string_view{pending}.substr(start, nl - start))) {
                     stdin_ = nullptr;
                     co_return;
                 }
@@ -480,28 +497,33 @@ private:
             pending.erase(0, start);
             if (!co_await room_to_publish()) break;
             more = co_await input.read(pending);
-            if (done_ || closing_ || draining_) break;
+            if (ending()) break;
         }
         stdin_ = nullptr;
-        if (done_ || closing_ || draining_) co_return;
+        if (ending()) co_return;
         // A last line without a newline is still a message.
         if (!pending.empty() && !publish_line(pending)) co_return;
         input_done_ = true;
         publisher_progress();
     }
 
-    /// Waits until the in-flight window (-M) and the write backlog have room; false if ending.
+    bool ending() const noexcept { return done_ || closing_ || draining_; }
+
+    /// The in-flight window (-M) and the write backlog have room.
+    bool has_room() noexcept
+    {
+        return session_.is_connected() && session_.output().size() < max_write_backlog &&
+               (cfg_.qos == mqtt::qos::at_most_once || session_.in_flight() < cfg_.max_inflight);
+    }
+
+    /// Waits until there is room to publish; false if ending.
     net::awaitable<bool> room_to_publish()
     {
-        auto const has_room = [this] {
-            return session_.is_connected() && session_.output().size() < max_write_backlog &&
-                   (cfg_.qos == mqtt::qos::at_most_once || session_.in_flight() < cfg_.max_inflight);
-        };
-        while (!done_ && !closing_ && !draining_ && !has_room()) {
+        while (!ending() && !has_room()) {
             window_wakeup_.expires_at(clock::time_point::max());
             (void)co_await window_wakeup_.async_wait(use_tuple);
         }
-        co_return !done_ && !closing_ && !draining_;
+        co_return !ending();
     }
 
     bool publish_line(std::string_view line)

@@ -5,11 +5,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <ctime>
 #include <iterator>
 #include <utility>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace wsmqtt {
@@ -291,9 +294,25 @@ std::optional<output_format> output_format::compile(std::string_view spec, bool 
 
 void output_format::render(mqtt::publish const& m, wall_time when, std::string& out) const
 {
+    render_tokens(m, when, out, nullptr);
+}
+
+std::optional<std::size_t> output_format::render_around_payload(mqtt::publish const& m, wall_time when, std::string& out) const
+{
+    std::optional<std::size_t> at;
+    render_tokens(m, when, out, &at);
+    return at;
+}
+
+void output_format::render_tokens(mqtt::publish const& m, wall_time when, std::string& out, std::optional<std::size_t>* payload_at) const
+{
     for (auto const& t : tokens_) {
         if (t.kind == field::literal) {
             out += t.text;
+            continue;
+        }
+        if (payload_at && !*payload_at && t.kind == field::payload && t.width == 0 && !t.precision) {
+            *payload_at = out.size();
             continue;
         }
         auto const start = out.size();
@@ -391,15 +410,33 @@ bool is_json(std::string_view s) noexcept { return json_checker{s}.whole(); }
 
 stdout_writer::status stdout_writer::flush()
 {
-    std::size_t done = 0;
-    while (done < buffer_.size()) {
-        auto const n = ::write(STDOUT_FILENO, buffer_.data() + done, buffer_.size() - done);
+    return flush({}, buffer_.size());
+}
+
+stdout_writer::status stdout_writer::flush(std::string_view insert, std::size_t at)
+{
+    std::array<iovec, 3> parts{{{buffer_.data(), at},
+                                {const_cast<char*>(insert.data()), insert.size()},
+                                {buffer_.data() + at, buffer_.size() - at}}};
+    std::size_t first = 0;
+    while (first < parts.size()) {
+        if (parts[first].iov_len == 0) {
+            ++first;
+            continue;
+        }
+        auto n = ::writev(STDOUT_FILENO, parts.data() + first, static_cast<int>(parts.size() - first));
         if (n < 0) {
             if (errno == EINTR) continue;
             buffer_.clear();
             return status::closed; // EPIPE (reader gone) or a dead terminal: nothing more to say
         }
-        done += static_cast<std::size_t>(n);
+        for (; first < parts.size() && n > 0; ++first) { // skip what was written
+            auto const step = std::min(static_cast<std::size_t>(n), parts[first].iov_len);
+            parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + step;
+            parts[first].iov_len -= step;
+            n -= static_cast<ssize_t>(step);
+            if (parts[first].iov_len > 0) break;
+        }
     }
     buffer_.clear();
     return status::ok;

@@ -357,6 +357,10 @@ private:
     net::awaitable<std::variant<tcp::resolver::results_type, failure>> resolve(std::string const& host, std::uint16_t port,
                                                                              std::string const& what)
     {
+        // An address needs no resolver: Asio's asynchronous resolver starts a thread.
+        boost::system::error_code not_an_address;
+        if (auto const address = net::ip::make_address(host, not_an_address); !not_an_address)
+            co_return tcp::resolver::results_type::create(tcp::endpoint{address, port}, host, std::to_string(port));
         auto [ec, results] = co_await resolver_.async_resolve(host, std::to_string(port), use_tuple);
         if (!ec) co_return results;
         auto const code = what.empty() ? exit_code::network : exit_code::proxy;

@@ -354,3 +354,54 @@ TEST_CASE("encode refuses strings over 65535 bytes (§1.5.3)", "[codec]")
     CHECK(encode(c, out) == errc::string_too_long);
     CHECK(encode(publish{std::string(65'536, 'a'), "", qos::at_most_once, false, false, 0}, out) == errc::string_too_long);
 }
+
+TEST_CASE("a large PUBLISH is decoded from any split of the stream, payload written in place", "[codec]")
+{
+    std::string payload(decoder::stream_threshold * 3 + 17, '\0');
+    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 31 + 7);
+    publish const big{"big/file", payload, qos::at_least_once, false, false, 9};
+    auto stream = encoded(big);
+    auto const after = encoded(puback{4});
+    stream.insert(stream.end(), after.begin(), after.end());
+
+    // Split points: inside the fixed header, inside the topic, right after the packet id, in
+    // the payload, and one feed holding the end of the PUBLISH and the next packet.
+    auto const split = GENERATE(std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{16}, std::size_t{4000},
+                                std::size_t{65536});
+    decoder d;
+    std::vector<packet> seen;
+    std::error_code ec;
+    for (std::size_t at = 0; at < stream.size(); at += split) {
+        d.feed({stream.data() + at, std::min(split, stream.size() - at)});
+        while (auto p = d.next(ec)) seen.push_back(std::move(*p));
+        REQUIRE(!ec);
+        if (seen.empty()) CHECK(d.buffered() <= at + split); // nothing counted twice
+    }
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] == packet{big});
+    CHECK(seen[1] == packet{puback{4}});
+    CHECK(d.buffered() == 0);
+}
+
+TEST_CASE("a large PUBLISH with a bad variable header fails before its payload arrives", "[codec]")
+{
+    std::string const payload(decoder::stream_threshold * 2, 'x');
+    // Remaining Length 65 536 (0x80 0x80 0x04), QoS 1, a topic of 65 535 bytes: with the
+    // packet id, the variable header would be longer than the packet.
+    mqtt::bytes bad_topic_length = b({0x32, 0x80, 0x80, 0x04, 0xFF, 0xFF});
+    decoder d1;
+    d1.feed(bad_topic_length);
+    std::error_code ec;
+    CHECK_FALSE(d1.next(ec));
+    CHECK(ec == errc::malformed_packet);
+
+    // Packet id 0 at QoS 1 [MQTT-2.3.1-1], noticed with only the head received.
+    auto frame = encoded(publish{"t", payload, qos::at_least_once, false, false, 1});
+    REQUIRE(frame[1] >= 0x80); // a 3-byte Remaining Length: the fixed header is 4 bytes
+    frame[4 + 3] = 0; // the packet id follows the 2-byte length and the 1-byte topic
+    frame[4 + 4] = 0;
+    decoder d2;
+    d2.feed({frame.data(), 64});
+    CHECK_FALSE(d2.next(ec));
+    CHECK(ec == errc::zero_packet_id);
+}

@@ -31,6 +31,10 @@ public:
 
     /// Appends the rendering of `m`, received at `when`, to `out`.
     void render(mqtt::publish const& m, wall_time when, std::string& out) const;
+    /// As render(), but leaves out the payload where the format prints it as it is (a plain
+    /// `%p`), and returns where in `out` it belongs; nullopt (and a full rendering) otherwise.
+    /// For large payloads, which can then go to stdout without a copy.
+    std::optional<std::size_t> render_around_payload(mqtt::publish const& m, wall_time when, std::string& out) const;
 
     /// Whether rendering reads the time (so the caller can skip the clock otherwise).
     [[nodiscard]] bool uses_time() const noexcept { return uses_time_; }
@@ -57,6 +61,7 @@ private:
         }
     };
     void render_field(token const& t, mqtt::publish const& m, wall_time when, std::string& out) const;
+    void render_tokens(mqtt::publish const& m, wall_time when, std::string& out, std::optional<std::size_t>* payload_at) const;
 
     std::vector<token> tokens_;
     bool uses_time_ = false;
@@ -79,6 +84,8 @@ public:
     [[nodiscard]] std::string& buffer() noexcept { return buffer_; }
     /// Writes everything buffered. `closed` when the reader has gone (EPIPE): exit quietly.
     [[nodiscard]] status flush();
+    /// Writes the buffer with `insert` written at offset `at` of it, without copying `insert`.
+    [[nodiscard]] status flush(std::string_view insert, std::size_t at);
 
 private:
     std::string buffer_;

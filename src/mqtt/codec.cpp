@@ -5,10 +5,19 @@
 #include "wsmqtt/mqtt/error.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <type_traits>
 
 namespace wsmqtt::mqtt {
+
+struct fixed_header {
+    std::uint8_t type = 0;
+    std::uint8_t flags = 0;
+    std::size_t header_size = 0;      ///< 1 + number of Remaining Length bytes
+    std::size_t remaining_length = 0;
+};
+
 namespace {
 
 
@@ -305,6 +314,24 @@ std::error_code decode_connect(reader& r, connect& c)
     return {};
 }
 
+/// PUBLISH flags and variable header (topic, packet id): all but the payload.
+std::error_code decode_publish_head(std::uint8_t flags, reader& r, publish& m)
+{
+    m.dup = (flags & 0x08) != 0;
+    auto const q = static_cast<std::uint8_t>((flags >> 1) & 0x03);
+    if (q == 3) return errc::invalid_qos; // [MQTT-3.3.1-4]
+    m.qos = static_cast<qos>(q);
+    m.retain = (flags & 0x01) != 0;
+    if (m.dup && m.qos == qos::at_most_once) return errc::invalid_flags; // [MQTT-3.3.1-2]
+    if (!r.str(m.topic)) return errc::malformed_packet;
+    if (auto ec = check_topic_name(m.topic)) return ec; // [MQTT-3.3.2-1/2, MQTT-1.5.3-1]
+    if (m.qos != qos::at_most_once) {
+        if (!r.u16(m.packet_id)) return errc::malformed_packet;
+        if (m.packet_id == 0) return errc::zero_packet_id; // [MQTT-2.3.1-1]
+    }
+    return {};
+}
+
 std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, packet& out)
 {
     auto const packet_id = [&](std::uint16_t& id) -> std::error_code {
@@ -336,16 +363,7 @@ std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, pa
     }
     case 3: {
         auto& m = out.emplace<publish>();
-        m.dup = (flags & 0x08) != 0;
-        auto const q = static_cast<std::uint8_t>((flags >> 1) & 0x03);
-        if (q == 3) return errc::invalid_qos; // [MQTT-3.3.1-4]
-        m.qos = static_cast<qos>(q);
-        m.retain = (flags & 0x01) != 0;
-        if (m.dup && m.qos == qos::at_most_once) return errc::invalid_flags; // [MQTT-3.3.1-2]
-        if (!r.str(m.topic)) return errc::malformed_packet;
-        if (auto ec = check_topic_name(m.topic)) return ec; // [MQTT-3.3.2-1/2, MQTT-1.5.3-1]
-        if (m.qos != qos::at_most_once)
-            if (auto ec = packet_id(m.packet_id)) return ec;
+        if (auto ec = decode_publish_head(flags, r, m)) return ec;
         r.rest(m.payload);
         return {};
     }
@@ -400,13 +418,6 @@ std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, pa
     }
 }
 
-struct fixed_header {
-    std::uint8_t type = 0;
-    std::uint8_t flags = 0;
-    std::size_t header_size = 0;      ///< 1 + number of Remaining Length bytes
-    std::size_t remaining_length = 0;
-};
-
 /// Parses a fixed header; nullopt with !ec when more bytes are needed.
 std::optional<fixed_header> parse_fixed_header(std::span<std::uint8_t const> in, std::error_code& ec)
 {
@@ -446,7 +457,10 @@ std::error_code encode(packet const& p, bytes& out)
     if (auto ec = validate(p)) return ec;
     auto const size = body_size(p);
     if (size > max_remaining_length) return errc::packet_too_large;
-    out.reserve(out.size() + 5 + size);
+    // Grow geometrically: reserving the exact size here made every packet appended to a
+    // pending batch reallocate and copy the whole batch (quadratic in `pub -l`).
+    if (auto const needed = out.size() + 5 + size; needed > out.capacity())
+        out.reserve(std::max(needed, 2 * out.capacity()));
     writer w{out};
     w.u8(fixed_header_byte(p));
     w.remaining_length(size);
@@ -456,6 +470,14 @@ std::error_code encode(packet const& p, bytes& out)
 
 void decoder::feed(std::span<std::uint8_t const> data)
 {
+    if (large_ && large_missing_ > 0) {
+        // The payload of a large PUBLISH goes straight to its place: no second copy.
+        auto const n = std::min(large_missing_, data.size());
+        large_->payload.append(reinterpret_cast<char const*>(data.data()), n);
+        large_missing_ -= n;
+        data = data.subspan(n);
+        if (data.empty()) return;
+    }
     if (start_ == buffer_.size()) {
         // Everything was decoded: start over without moving bytes.
         buffer_.clear();
@@ -466,6 +488,13 @@ void decoder::feed(std::span<std::uint8_t const> data)
 
 std::optional<packet> decoder::next(std::error_code& ec)
 {
+    ec = {};
+    if (large_) {
+        if (large_missing_ > 0) return std::nullopt;
+        std::optional<packet> done{std::move(*large_)};
+        large_.reset();
+        return done;
+    }
     std::span<std::uint8_t const> const pending{buffer_.data() + start_, buffer_.size() - start_};
     auto const header = parse_fixed_header(pending, ec);
     if (header) {
@@ -480,6 +509,8 @@ std::optional<packet> decoder::next(std::error_code& ec)
             start_ += total;
             return result;
         }
+        if (header->type == 3 && total >= stream_threshold && start_large_publish(*header, pending, ec)) return next(ec);
+        if (ec) return std::nullopt;
     }
     if (!ec && start_ > 0) {
         // Keep only the partial packet, at the front.
@@ -487,6 +518,36 @@ std::optional<packet> decoder::next(std::error_code& ec)
         start_ = 0;
     }
     return std::nullopt;
+}
+
+bool decoder::start_large_publish(fixed_header const& header, std::span<std::uint8_t const> pending, std::error_code& ec)
+{
+    // The variable header (topic, packet id) must be complete; the payload may follow later.
+    auto const body = pending.subspan(header.header_size);
+    if (body.size() < 2) return false;
+    std::size_t const topic_length = (std::size_t{body[0]} << 8) | body[1];
+    bool const has_id = ((header.flags >> 1) & 0x03) != 0;
+    std::size_t const head = 2 + topic_length + (has_id ? 2 : 0);
+    if (head > header.remaining_length) {
+        ec = errc::malformed_packet;
+        return false;
+    }
+    if (body.size() < head) return false;
+    reader r{body.first(head)};
+    publish m;
+    if ((ec = decode_publish_head(header.flags, r, m))) return false;
+    auto const payload_size = header.remaining_length - head;
+    auto const here = std::min(payload_size, body.size() - head);
+    m.payload.reserve(payload_size);
+    m.payload.assign(reinterpret_cast<char const*>(body.data() + head), here);
+    large_missing_ = payload_size - here;
+    large_ = std::move(m);
+    start_ += header.header_size + head + here;
+    if (start_ == buffer_.size()) {
+        buffer_.clear();
+        start_ = 0;
+    }
+    return true;
 }
 
 std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error_code& ec)

@@ -49,9 +49,11 @@ void session::start(time_point now)
     }
     for (auto const& [id, subs] : pending_subscribe_) release_packet_id(id);
     pending_subscribe_.clear();
-    for (std::size_t id = 1; id < pending_unsubscribe_.size(); ++id)
-        if (pending_unsubscribe_.test(id)) release_packet_id(static_cast<std::uint16_t>(id));
-    pending_unsubscribe_.reset();
+    if (pending_unsubscribe_.any()) { // 65 536 bits: not worth walking on every start
+        for (std::size_t id = 1; id < pending_unsubscribe_.size(); ++id)
+            if (pending_unsubscribe_.test(id)) release_packet_id(static_cast<std::uint16_t>(id));
+        pending_unsubscribe_.reset();
+    }
 
     state_ = state::awaiting_connack;
     connack_deadline_ = now + options_.connack_timeout;
@@ -232,11 +234,16 @@ request session::publish(mqtt::publish message, time_point now)
         message.packet_id = allocate_packet_id();
         if (message.packet_id == 0) return {0, errc::no_packet_id_available};
     }
-    if (auto ec = encode(message, output_)) {
+    // Encoded from inside a packet: passing the publish itself would copy it into a temporary
+    // packet, payload and all.
+    packet p{std::move(message)};
+    auto const ec = encode(p, output_);
+    if (!ec && trace_) trace_(direction::sent, p);
+    message = std::move(std::get<mqtt::publish>(p));
+    if (ec) {
         release_packet_id(message.packet_id);
         return {0, ec};
     }
-    if (trace_) trace_(direction::sent, message);
     last_sent_ = now;
     auto const id = message.packet_id;
     if (message.qos != qos::at_most_once) {

@@ -14,6 +14,8 @@ namespace wsmqtt::mqtt {
 
 using bytes = std::vector<std::uint8_t>;
 
+struct fixed_header;
+
 /// Appends the wire form of `p` to `out`. On error `out` is left as it was.
 /// Checks what the client must guarantee: string lengths, QoS range, non-zero ids.
 [[nodiscard]] std::error_code encode(packet const& p, bytes& out);
@@ -41,19 +43,32 @@ public:
     [[nodiscard]] std::optional<packet> next(std::error_code& ec);
 
     /// Bytes fed but not yet decoded.
-    [[nodiscard]] std::size_t buffered() const noexcept { return buffer_.size() - start_; }
+    [[nodiscard]] std::size_t buffered() const noexcept
+    {
+        return buffer_.size() - start_ + (large_ ? large_->payload.size() : 0);
+    }
 
     /// Forgets any partial packet (after a reconnect).
     void reset() noexcept
     {
         buffer_.clear();
         start_ = 0;
+        large_.reset();
+        large_missing_ = 0;
     }
 
+    /// A PUBLISH at least this large is not buffered whole: once its topic is in, its payload
+    /// is written straight into the message, so memory stays at one copy of it.
+    static constexpr std::size_t stream_threshold = 64 * 1024;
+
 private:
+    bool start_large_publish(fixed_header const& header, std::span<std::uint8_t const> pending, std::error_code& ec);
+
     std::size_t max_packet_size_;
     bytes buffer_;
-    std::size_t start_ = 0; ///< first byte not yet decoded
+    std::size_t start_ = 0;            ///< first byte not yet decoded
+    std::optional<publish> large_;     ///< a large PUBLISH whose payload is arriving
+    std::size_t large_missing_ = 0;    ///< its payload bytes still to come
 };
 
 /// Decodes exactly one packet from a complete frame (fixed header + body): for tests and tools.

@@ -83,6 +83,7 @@ net::awaitable<void> relay(tcp::socket client, std::uint16_t target_port, bool d
     stats.deflate = deflate && req[beast::http::field::sec_websocket_extensions].find("permessage-deflate") != beast::string_view::npos;
     if (auto [ec] = co_await ws.async_accept(req, use_tuple); ec) co_return;
     ws.binary(true);
+    ws.read_message_max(0); // no cap: the benchmark sends 16 MiB messages
     tcp::socket broker{executor};
     if (auto [ec] = co_await broker.async_connect({net::ip::make_address("127.0.0.1"), target_port}, use_tuple); ec) co_return;
     broker.set_option(tcp::no_delay{true});
