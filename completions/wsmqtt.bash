@@ -19,7 +19,8 @@ _wsmqtt() {
   local sub_opts="-t --topic -T --filter-out -U --unsubscribe -C --count -E -R --no-retained
     --retained-only --remove-retained -F --format --json -v --verbose -N --rate"
   local pub_opts="-t --topic -m --message -f --file -s --stdin-file -l --stdin-line
-    --topic-separator -n --null-message -r --retain --repeat --repeat-delay -M --max-inflight"
+    --topic-separator -n --null-message -r --retain --repeat --repeat-delay -M --max-inflight
+    --progress --no-progress"
 
   local command="" w
   for w in "${words[@]:1:cword-1}"; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Drives the bash completion function with COMP_WORDS, as bash does on <Tab>.
+# Drives the bash completion function with COMP_WORDS, as bash does on <Tab>; asks fish for its
+# candidates of the same lines; loads the zsh completion.
 set -euo pipefail
 source "$(dirname "$0")/../completions/wsmqtt.bash"
 
@@ -51,10 +52,66 @@ bin=${WSMQTT_BIN:-}
 if [[ -n $bin && -x $bin ]]; then
   for command in sub pub; do
     # Option lines of the help start with spaces and a dash: "  -h,--host TEXT   Broker host".
-    for option in $("$bin" "$command" --help | grep -E '^ +-' | awk '{print $1}' | tr ',' '\n' | sort -u); do
+    for option in $("$bin" "$command" --help | grep -E '^ +-' | awk '{print $1}' | sed 's/{.*}//' | tr ',' '\n' | sort -u); do
       expect "wsmqtt $command $option" "$option"
     done
   done
 fi
 [[ $fail -eq 0 ]] && echo "bash completion: all cases pass"
+
+# zsh and fish completions are generated from --help: they must be up to date.
+if [[ -n $bin && -x $bin ]]; then
+  python3 "$(dirname "$0")/../scripts/gen-completions" --check --binary "$bin" || fail=1
+fi
+completions=$(cd "$(dirname "$0")/../completions" && pwd)
+
+# fish answers `complete -C LINE` with its candidates, one per line (candidate<TAB>description).
+if command -v fish >/dev/null; then
+  files=$(mktemp -d)
+  touch "$files/ca.pem"
+  fish_expect() { # fish_expect "<line>" <candidate>
+    local got
+    got=$(cd "$files" && fish --no-config -c "source '$completions/wsmqtt.fish'; complete -C '$1'" 2>&1 | cut -f1)
+    if ! grep -qxF -- "$2" <<<"$got"; then
+      echo "FAIL (fish): '$1' should offer '$2', got: $(tr '\n' ' ' <<<"$got")"; fail=1
+    fi
+  }
+  fish_reject() {
+    local got
+    got=$(cd "$files" && fish --no-config -c "source '$completions/wsmqtt.fish'; complete -C '$1'" 2>&1 | cut -f1)
+    if grep -qxF -- "$2" <<<"$got"; then echo "FAIL (fish): '$1' should not offer '$2'"; fail=1; fi
+  }
+  fish_expect "wsmqtt " sub
+  fish_expect "wsmqtt " pub
+  fish_expect "wsmqtt sub --to" --topic
+  fish_expect "wsmqtt pub -q " 2
+  fish_expect "wsmqtt sub -V " mqttv31
+  fish_expect "wsmqtt sub --tls-version " tlsv1.3
+  fish_expect "wsmqtt sub --cafile " ca.pem
+  fish_expect "wsmqtt pub -f " ca.pem
+  fish_expect "wsmqtt sub -L " wss://
+  fish_reject "wsmqtt sub --" --repeat
+  fish_reject "wsmqtt pub --" --json
+  if [[ -n $bin && -x $bin ]]; then
+    for command in sub pub; do
+      for option in $("$bin" "$command" --help | grep -E '^ +-' | awk '{print $1}' | sed 's/{.*}//' | tr ',' '\n' | grep -- '^--' | sort -u); do
+        fish_expect "wsmqtt $command $option" "$option"
+      done
+    done
+  fi
+  rm -rf "$files"
+  [[ $fail -eq 0 ]] && echo "fish completion: all cases pass"
+else
+  echo "fish not installed: fish completion not tested"
+fi
+
+# zsh: the function loads through compinit from its folder, as installed, without errors.
+if command -v zsh >/dev/null; then
+  out=$(zsh -f -c "zsh -n '$completions/_wsmqtt' && fpath=('$completions' \$fpath) && autoload -U compinit &&
+        compinit -u -d \"\$(mktemp)\" && [[ \${_comps[wsmqtt]} == _wsmqtt ]] && autoload -U +X _wsmqtt && whence -w _wsmqtt" 2>&1)
+  if [[ $out != *"_wsmqtt: function"* ]]; then echo "FAIL (zsh): the completion does not load: $out"; fail=1
+  else echo "zsh completion: loads"; fi
+else
+  echo "zsh not installed: zsh completion not tested"
+fi
 exit $fail
