@@ -98,6 +98,7 @@ struct raw_options {
     bool null_message = false;
     bool stdin_message = false;
     bool stdin_lines = false;
+    std::optional<bool> progress;
     std::optional<std::string> topic_separator;
     bool retain = false;
     int repeat = 1;
@@ -260,6 +261,9 @@ void add_pub_options(CLI::App& app, raw_options& o)
     app.add_flag("-n,--null-message", o.null_message, "Send an empty message")->group("Messages");
     app.add_flag("-r,--retain", o.retain, "Ask the broker to retain the message")->group("Messages");
     app.add_option("--repeat", o.repeat, "Publish the message this many times")->group("Messages");
+    app.add_flag_function("--progress,!--no-progress", [&o](std::int64_t n) { o.progress = n > 0; },
+                          "Show progress on stderr (default: when it is a terminal and the input size is known)")
+        ->group("Output");
     app.add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->group("Messages");
     app.add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->group("Messages");
     app.footer(std::string{"Examples:\n"
@@ -374,6 +378,7 @@ void validate_sub(raw_options const& o, config& c)
 void validate_pub(raw_options const& o, config& c)
 {
     c.line_mode = o.stdin_lines;
+    c.progress = o.progress;
     c.topic_separator = o.topic_separator;
     if (c.topic_separator && (!c.line_mode || c.topic_separator->empty()))
         throw usage_error("--topic-separator needs -l and a non-empty separator");

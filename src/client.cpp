@@ -52,9 +52,10 @@ mqtt::session_options session_options_from(config const& cfg)
 }
 
 /// One line per packet for -d; never the password.
-void trace_packet(mqtt::direction dir, mqtt::packet const& p)
+void trace_packet(mqtt::direction dir, mqtt::packet const& p, bool colour)
 {
-    auto const* const verb = dir == mqtt::direction::sent ? "sent" : "received";
+    // Sent in cyan, received in green, the packet name in bold: when stderr is a terminal.
+    auto const verb = dir == mqtt::direction::sent ? paint("sent", "36", colour) : paint("received", "32", colour);
     std::string detail = std::visit(
         overloaded{
             [](mqtt::connect const& c) {
@@ -84,7 +85,7 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p)
             },
         },
         p);
-    fmt::print(stderr, "wsmqtt: {} {}{}\n", verb, mqtt::packet_name(mqtt::type_number(p)), detail);
+    fmt::print(stderr, "wsmqtt: {} {}{}\n", verb, paint(mqtt::packet_name(mqtt::type_number(p)), "1", colour), detail);
 }
 
 /// Standard input for `pub -l`: asynchronous for pipes and terminals, plain reads for regular
@@ -142,6 +143,65 @@ private:
     bool async_ = false;
 };
 
+/// A publisher's progress on stderr: redrawn in place on a terminal at most 10 times a second,
+/// a line a second otherwise (--progress to a file or pipe).
+class progress_meter {
+public:
+    void start(std::optional<std::uint64_t> total)
+    {
+        enabled_ = true;
+        total_ = total;
+        terminal_ = ::isatty(STDERR_FILENO) == 1;
+    }
+    [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+
+    /// `done` bytes of the input sent or read, `messages` published so far.
+    void update(std::uint64_t done, std::uint64_t messages)
+    {
+        if (!enabled_) return;
+        done_ = done;
+        messages_ = messages;
+        auto const now = std::chrono::steady_clock::now();
+        if (now - drawn_ < (terminal_ ? std::chrono::milliseconds{100} : std::chrono::milliseconds{1000})) return;
+        drawn_ = now;
+        draw();
+    }
+    /// The last figures, then a newline, so that what follows starts on a line of its own.
+    void finish(std::uint64_t done, std::uint64_t messages)
+    {
+        done_ = done;
+        messages_ = messages;
+        finish();
+    }
+    void finish()
+    {
+        if (!enabled_ || finished_) return;
+        finished_ = true;
+        draw();
+        if (terminal_) std::fputc('\n', stderr);
+    }
+
+private:
+    void draw() const
+    {
+        auto const text = progress_text(done_, total_, messages_);
+        if (terminal_) fmt::print(stderr, "\r\x1b[Kwsmqtt: {}", text);
+        else fmt::print(stderr, "wsmqtt: progress: {}\n", text);
+        std::fflush(stderr);
+    }
+
+    bool enabled_ = false;
+    bool terminal_ = false;
+    bool finished_ = false;
+    std::optional<std::uint64_t> total_;
+    std::uint64_t done_ = 0;
+    std::uint64_t messages_ = 0;
+    std::chrono::steady_clock::time_point drawn_{};
+};
+
+/// Writes larger than this go out in parts of this size when progress is shown.
+constexpr std::size_t progress_step = 256 * 1024;
+
 /// Payloads from this size on go to stdout without a copy (see print_message).
 constexpr std::size_t large_payload = 1024 * 1024;
 
@@ -165,17 +225,42 @@ public:
         , reconnect_timer_{ioc}
         , signals_{ioc, SIGINT, SIGTERM, SIGHUP}
     {
-        if (cfg_.debug) session_.set_trace(trace_packet);
+        if (cfg_.debug) session_.set_trace([colour = colour_](mqtt::direction dir, mqtt::packet const& p) { trace_packet(dir, p, colour); });
     }
 
     int run()
     {
+        if (cfg_.command == command::pub && !cfg_.quiet) start_progress();
         net::co_spawn(ioc_, main_flow(), net::detached);
         ioc_.run();
+        progress_.finish(progress_done(), published_);
         return to_int(exit_);
     }
 
 private:
+    /// Progress is shown for input of a known size (-f/-m/-s of 1 MiB or more, -l from a regular
+    /// file) when stderr is a terminal, or whenever --progress asks for it.
+    void start_progress()
+    {
+        std::optional<std::uint64_t> total;
+        bool worth_it = false;
+        if (cfg_.line_mode) {
+            struct stat st {};
+            if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+                auto const at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+                total = static_cast<std::uint64_t>(st.st_size - std::max<off_t>(at, 0));
+                worth_it = true;
+            }
+        } else {
+            total = static_cast<std::uint64_t>(cfg_.payload.size()) * cfg_.repeat;
+            worth_it = *total >= large_payload;
+        }
+        if (cfg_.progress.value_or(worth_it && ::isatty(STDERR_FILENO) == 1)) progress_.start(total);
+    }
+
+    /// Bytes of the input done: read from stdin for -l, sent to the broker otherwise.
+    std::uint64_t progress_done() const noexcept { return cfg_.line_mode ? stdin_consumed_ : bytes_sent_; }
+
     net::awaitable<void> main_flow()
     {
         signals_.async_wait([this](auto ec, int) {
@@ -298,7 +383,19 @@ private:
             }
             buffer.clear();
             std::swap(buffer, pending);
-            auto const error = co_await transport->write(buffer);
+            std::optional<failure> error;
+            if (progress_.enabled() && buffer.size() > progress_step) {
+                // In parts, so that the progress line moves while a large message goes out.
+                for (std::size_t at = 0; at < buffer.size() && !error && current(generation); at += progress_step) {
+                    auto const part = std::span{buffer}.subspan(at, std::min(progress_step, buffer.size() - at));
+                    error = co_await transport->write_part(part, at + part.size() == buffer.size());
+                    bytes_sent_ += part.size();
+                    progress_.update(progress_done(), published_);
+                }
+            } else {
+                error = co_await transport->write(buffer);
+                bytes_sent_ += buffer.size();
+            }
             if (!current(generation)) break;
             if (error) {
                 connection_lost(*error);
@@ -452,7 +549,9 @@ private:
             rate_timer_.expires_after(std::chrono::seconds{1});
             auto [ec] = co_await rate_timer_.async_wait(use_tuple);
             if (ec || done_) break;
-            if (!cfg_.quiet) fmt::print(stderr, "wsmqtt: rate: {} msg/s, {} B/s\n", rate_messages_, rate_bytes_);
+            if (!cfg_.quiet)
+                fmt::print(stderr, "wsmqtt: rate: {} msg/s, {} B/s\n", paint(std::to_string(rate_messages_), "1", colour_),
+                           paint(std::to_string(rate_bytes_), "1", colour_));
             rate_messages_ = 0;
             rate_bytes_ = 0;
         }
@@ -494,6 +593,8 @@ private:
                 }
                 start = nl + 1;
             }
+            stdin_consumed_ += start;
+            progress_.update(progress_done(), published_);
             pending.erase(0, start);
             if (!co_await room_to_publish()) break;
             more = co_await input.read(pending);
@@ -503,6 +604,7 @@ private:
         if (ending()) co_return;
         // A last line without a newline is still a message.
         if (!pending.empty() && !publish_line(pending)) co_return;
+        stdin_consumed_ += pending.size();
         input_done_ = true;
         publisher_progress();
     }
@@ -551,6 +653,7 @@ private:
             stop(exit_code::usage, fmt::format("cannot publish: {}", r.ec.message()));
             return false;
         }
+        ++published_;
         writer_wakeup_.cancel();
         return true;
     }
@@ -655,9 +758,11 @@ private:
         if (stdin_) stdin_->cancel();
     }
 
-    void report(std::string const& message) const
+    void report(std::string const& message)
     {
-        if (!message.empty() && !cfg_.quiet) fmt::print(stderr, "wsmqtt: error: {}\n", message);
+        if (message.empty() || cfg_.quiet) return;
+        progress_.finish(); // the error on a line of its own
+        fmt::print(stderr, "wsmqtt: error: {}\n", message);
     }
 
     net::io_context& ioc_;
@@ -695,6 +800,11 @@ private:
     bool draining_ = false;           ///< pub: interrupted, waiting for acknowledgements
     std::size_t line_number_ = 0;
     std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
+    bool const colour_ = stderr_wants_colour();
+    progress_meter progress_;
+    std::uint64_t published_ = 0;      ///< pub: messages handed to the session
+    std::uint64_t bytes_sent_ = 0;     ///< bytes written to the transport
+    std::uint64_t stdin_consumed_ = 0; ///< pub -l: bytes of stdin published
 };
 
 } // namespace

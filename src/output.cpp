@@ -9,6 +9,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
 #include <iterator>
 #include <utility>
@@ -407,6 +408,40 @@ void append_json_string(std::string_view s, std::string& out)
 }
 
 bool is_json(std::string_view s) noexcept { return json_checker{s}.whole(); }
+
+bool stderr_wants_colour() noexcept
+{
+    char const* const no_color = std::getenv("NO_COLOR");
+    return ::isatty(STDERR_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
+}
+
+std::string paint(std::string_view text, std::string_view sgr, bool colour)
+{
+    if (!colour) return std::string{text};
+    return fmt::format("\x1b[{}m{}\x1b[0m", sgr, text);
+}
+
+std::string human_bytes(std::uint64_t bytes)
+{
+    if (bytes < 1024) return fmt::format("{} B", bytes);
+    constexpr std::array<char const*, 4> units{"KiB", "MiB", "GiB", "TiB"};
+    auto value = static_cast<double>(bytes) / 1024;
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < units.size()) {
+        value /= 1024;
+        ++unit;
+    }
+    return fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+std::string progress_text(std::uint64_t done, std::optional<std::uint64_t> total, std::uint64_t messages)
+{
+    auto const count = fmt::format("{} message{}", messages, messages == 1 ? "" : "s");
+    if (!total) return fmt::format("{}, {}", human_bytes(done), count);
+    done = std::min(done, *total); // the protocol's own bytes are not the input's
+    auto const percent = *total == 0 ? 100 : static_cast<unsigned>(done * 100 / *total);
+    return fmt::format("{:3}% {} of {}, {}", percent, human_bytes(done), human_bytes(*total), count);
+}
 
 stdout_writer::status stdout_writer::flush()
 {

@@ -314,6 +314,17 @@ public:
         co_return std::nullopt;
     }
 
+    net::awaitable<std::optional<failure>> write_part(std::span<std::uint8_t const> data, bool last) override
+    {
+        if constexpr (Ws) {
+            auto [ec, n] = co_await stream_.async_write_some(last, net::buffer(data.data(), data.size()), use_tuple);
+            if (ec) co_return connection_lost(ec);
+            co_return std::nullopt;
+        } else {
+            co_return co_await write(data);
+        }
+    }
+
     net::awaitable<void> close() override
     {
         auto& lowest = beast::get_lowest_layer(stream_);

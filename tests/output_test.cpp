@@ -140,3 +140,33 @@ TEST_CASE("an unknown specifier or a dangling % is refused, naming it", "[output
     CHECK(compile_error("abc%") == "format ends with a lone '%'");
     CHECK(compile_error("@1") == "invalid time specifier '@1' in format");
 }
+
+TEST_CASE("colour wraps text in an SGR sequence only when asked", "[output][terminal]")
+{
+    CHECK(paint("sent", "36", true) == "\x1b[36msent\x1b[0m");
+    CHECK(paint("sent", "36", false) == "sent");
+    CHECK(paint("", "1", false).empty());
+}
+
+TEST_CASE("byte counts for people switch unit at 1024", "[output][terminal]")
+{
+    CHECK(human_bytes(0) == "0 B");
+    CHECK(human_bytes(1023) == "1023 B");
+    CHECK(human_bytes(1024) == "1.0 KiB");
+    CHECK(human_bytes(1536) == "1.5 KiB");
+    CHECK(human_bytes(16u * 1024 * 1024) == "16.0 MiB");
+    CHECK(human_bytes(3ull << 30) == "3.0 GiB");
+    CHECK(human_bytes(5ull << 40) == "5.0 TiB");
+    CHECK(human_bytes(2048ull << 40) == "2048.0 TiB"); // no unit past TiB
+}
+
+TEST_CASE("the progress line gives a percentage only when the total is known", "[output][terminal]")
+{
+    CHECK(progress_text(0, 1000, 0) == "  0% 0 B of 1000 B, 0 messages");
+    CHECK(progress_text(512, 1024, 1) == " 50% 512 B of 1.0 KiB, 1 message");
+    CHECK(progress_text(4u << 20, 16u << 20, 1) == " 25% 4.0 MiB of 16.0 MiB, 1 message");
+    // Protocol overhead may send a little more than the payload: never past 100%.
+    CHECK(progress_text(1100, 1000, 1) == "100% 1000 B of 1000 B, 1 message");
+    CHECK(progress_text(0, 0, 0) == "100% 0 B of 0 B, 0 messages");
+    CHECK(progress_text(2048, std::nullopt, 12) == "2.0 KiB, 12 messages");
+}

@@ -100,6 +100,9 @@ struct config {
     std::size_t repeat = 1;          ///< --repeat
     std::chrono::milliseconds repeat_delay{0};
     std::size_t max_inflight = 20;   ///< -M: QoS 1/2 messages awaiting acknowledgement
+    /// --progress / --no-progress; unset: shown when stderr is a terminal and the size of the
+    /// input is known (-f, -s or -l from a regular file).
+    std::optional<bool> progress;
 
     // Diagnostics
     bool debug = false; ///< -d: one line per packet on stderr

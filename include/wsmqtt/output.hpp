@@ -4,6 +4,7 @@
 #include "wsmqtt/mqtt/packet.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +78,19 @@ void append_json_string(std::string_view s, std::string& out);
 [[nodiscard]] bool is_json(std::string_view s) noexcept;
 
 /// stdout as a batch sink: render into buffer(), then flush() once per read.
+/// Whether stderr may carry colour: it is a terminal and NO_COLOR is unset or empty (no-color.org).
+[[nodiscard]] bool stderr_wants_colour() noexcept;
+
+/// `text` in the SGR style `sgr` ("1" bold, "32" green, "1;36" bold cyan) when `colour`.
+[[nodiscard]] std::string paint(std::string_view text, std::string_view sgr, bool colour);
+
+/// Byte counts for people: "512 B", "4.5 KiB", "12.0 MiB", "1.5 GiB".
+[[nodiscard]] std::string human_bytes(std::uint64_t bytes);
+
+/// The progress line of a publisher: "45% 4.5 MiB of 10.0 MiB, 1234 messages", or without a
+/// total "4.5 MiB, 1234 messages" (a pipe).
+[[nodiscard]] std::string progress_text(std::uint64_t done, std::optional<std::uint64_t> total, std::uint64_t messages);
+
 class stdout_writer {
 public:
     enum class status { ok, closed };

@@ -34,6 +34,9 @@ public:
     virtual boost::asio::awaitable<read_result> read() = 0;
     /// Sends all of `data` (one WebSocket binary message for ws/wss).
     virtual boost::asio::awaitable<std::optional<failure>> write(std::span<std::uint8_t const> data) = 0;
+    /// Sends `data` as one part of a message that ends with the part marked `last` (for ws/wss,
+    /// WebSocket fragments of one binary message): large writes in steps, for --progress.
+    virtual boost::asio::awaitable<std::optional<failure>> write_part(std::span<std::uint8_t const> data, bool last) = 0;
     /// Closes politely (WebSocket close, TLS close_notify), bounded in time; errors ignored.
     virtual boost::asio::awaitable<void> close() = 0;
     /// Aborts everything now: pending operations complete with an error.
