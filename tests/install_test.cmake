@@ -5,7 +5,9 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFI
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed: ${rc}")
 endif()
-foreach(f bin/wsmqtt share/bash-completion/completions/wsmqtt)
+foreach(f bin/wsmqtt share/bash-completion/completions/wsmqtt share/zsh/site-functions/_wsmqtt
+          share/fish/vendor_completions.d/wsmqtt.fish share/man/man1/wsmqtt.1 share/man/man1/wsmqtt-sub.1
+          share/man/man1/wsmqtt-pub.1)
   if(NOT EXISTS ${PREFIX}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()
