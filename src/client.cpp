@@ -52,7 +52,7 @@ mqtt::session_options session_options_from(config const& cfg)
 }
 
 /// One line per packet for -d; never the password.
-void trace_packet(mqtt::direction dir, mqtt::packet const& p, bool colour)
+void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attached, bool colour)
 {
     // Sent in cyan, received in green, the packet name in bold: when stderr is a terminal.
     auto const verb = dir == mqtt::direction::sent ? paint("sent", "36", colour) : paint("received", "32", colour);
@@ -66,9 +66,9 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p, bool colour)
             [](mqtt::connack const& c) {
                 return fmt::format(" (session present {}, return code {})", c.session_present ? 1 : 0, c.return_code);
             },
-            [](mqtt::publish const& m) {
+            [attached](mqtt::publish const& m) {
                 return fmt::format(" (id {}, q{}, r{}, d{}, '{}', {} bytes)", m.packet_id, static_cast<int>(m.qos),
-                                   m.retain ? 1 : 0, m.dup ? 1 : 0, m.topic, m.payload.size());
+                                   m.retain ? 1 : 0, m.dup ? 1 : 0, m.topic, m.payload.size() + attached);
             },
             [](mqtt::subscribe const& s) {
                 std::string filters;
@@ -202,6 +202,40 @@ private:
 /// Writes larger than this go out in parts of this size when progress is shown.
 constexpr std::size_t progress_step = 256 * 1024;
 
+/// The bytes of the session's output with its attached payloads in place.
+send_buffers send_pieces(mqtt::bytes const& bytes, std::vector<mqtt::session::attachment> const& attached)
+{
+    send_buffers pieces;
+    std::size_t from = 0;
+    for (auto const& a : attached) {
+        if (a.at > from) pieces.emplace_back(bytes.data() + from, a.at - from);
+        pieces.emplace_back(a.payload->data(), a.payload->size());
+        from = a.at;
+    }
+    if (bytes.size() > from) pieces.emplace_back(bytes.data() + from, bytes.size() - from);
+    return pieces;
+}
+
+/// `whole` cut into consecutive parts of at most `step` bytes.
+std::vector<send_buffers> split(send_buffers const& whole, std::size_t step)
+{
+    std::vector<send_buffers> parts(1);
+    std::size_t room = step;
+    for (auto piece : whole) {
+        while (piece.size() > 0) {
+            if (room == 0) {
+                parts.emplace_back();
+                room = step;
+            }
+            auto const n = std::min(room, piece.size());
+            parts.back().emplace_back(piece.data(), n);
+            piece += n;
+            room -= n;
+        }
+    }
+    return parts;
+}
+
 /// Payloads from this size on go to stdout without a copy (see print_message).
 constexpr std::size_t large_payload = 1024 * 1024;
 
@@ -210,7 +244,7 @@ constexpr std::size_t max_write_backlog = 256 * 1024;
 
 class driver {
 public:
-    driver(net::io_context& ioc, config const& cfg, output_format format)
+    driver(net::io_context& ioc, config& cfg, output_format format)
         : ioc_{ioc}
         , cfg_{cfg}
         , format_{std::move(format)}
@@ -225,7 +259,9 @@ public:
         , reconnect_timer_{ioc}
         , signals_{ioc, SIGINT, SIGTERM, SIGHUP}
     {
-        if (cfg_.debug) session_.set_trace([colour = colour_](mqtt::direction dir, mqtt::packet const& p) { trace_packet(dir, p, colour); });
+        if (cfg_.debug) session_.set_trace([colour = colour_](mqtt::direction dir, mqtt::packet const& p, std::size_t attached) {
+            trace_packet(dir, p, attached, colour);
+        });
     }
 
     int run()
@@ -367,6 +403,7 @@ private:
     net::awaitable<void> writer(std::uint64_t generation)
     {
         mqtt::bytes buffer; // this connection's: a write of a lost connection may still use it
+        std::vector<mqtt::session::attachment> attached; // large payloads, sent where they lie
         auto* const transport = transport_.get();
         while (current(generation)) {
             auto& pending = session_.output();
@@ -383,18 +420,22 @@ private:
             }
             buffer.clear();
             std::swap(buffer, pending);
+            attached.clear();
+            std::swap(attached, session_.attachments());
+            auto const pieces = send_pieces(buffer, attached);
+            auto const size = net::buffer_size(pieces);
             std::optional<failure> error;
-            if (progress_.enabled() && buffer.size() > progress_step) {
+            if (progress_.enabled() && size > progress_step) {
                 // In parts, so that the progress line moves while a large message goes out.
-                for (std::size_t at = 0; at < buffer.size() && !error && current(generation); at += progress_step) {
-                    auto const part = std::span{buffer}.subspan(at, std::min(progress_step, buffer.size() - at));
-                    error = co_await transport->write_part(part, at + part.size() == buffer.size());
-                    bytes_sent_ += part.size();
+                auto const parts = split(pieces, progress_step);
+                for (std::size_t i = 0; i < parts.size() && !error && current(generation); ++i) {
+                    error = co_await transport->write_part(parts[i], i + 1 == parts.size());
+                    bytes_sent_ += net::buffer_size(parts[i]);
                     progress_.update(progress_done(), published_);
                 }
             } else {
-                error = co_await transport->write(buffer);
-                bytes_sent_ += buffer.size();
+                error = co_await transport->write(pieces);
+                bytes_sent_ += size;
             }
             if (!current(generation)) break;
             if (error) {
@@ -568,7 +609,9 @@ private:
                 (void)co_await repeat_timer_.async_wait(use_tuple);
             }
             if (!co_await room_to_publish()) co_return;
-            if (!publish_one(cfg_.topics.front(), cfg_.payload)) co_return;
+            // The last one takes the payload: a large file is not held twice.
+            bool const last = i + 1 == cfg_.repeat;
+            if (!publish_one(cfg_.topics.front(), last ? std::move(cfg_.payload) : std::string{cfg_.payload})) co_return;
         }
         input_done_ = true;
         publisher_progress();
@@ -646,9 +689,11 @@ private:
         return publish_one(topic, line.substr(at + cfg_.topic_separator->size()));
     }
 
-    bool publish_one(std::string_view topic, std::string_view payload)
+    bool publish_one(std::string_view topic, std::string_view payload) { return publish_one(topic, std::string{payload}); }
+
+    bool publish_one(std::string_view topic, std::string&& payload)
     {
-        auto const r = session_.publish({std::string{topic}, std::string{payload}, cfg_.qos, cfg_.retain, false, 0}, clock::now());
+        auto const r = session_.publish({std::string{topic}, std::move(payload), cfg_.qos, cfg_.retain, false, 0}, clock::now());
         if (r.ec) {
             stop(exit_code::usage, fmt::format("cannot publish: {}", r.ec.message()));
             return false;
@@ -766,7 +811,7 @@ private:
     }
 
     net::io_context& ioc_;
-    config const& cfg_;
+    config& cfg_; ///< run()'s own copy: the last repetition of a message takes its payload
     output_format format_;
     stdout_writer out_;
     mqtt::session session_;
@@ -809,7 +854,7 @@ private:
 
 } // namespace
 
-int run(config const& cfg)
+int run(config cfg)
 {
     std::string error;
     auto format = output_format::compile(cfg.format.empty() ? std::string{default_format} : cfg.format,

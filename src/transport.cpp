@@ -302,22 +302,22 @@ public:
         co_return read_result{{buffer_.data(), n}, std::nullopt};
     }
 
-    net::awaitable<std::optional<failure>> write(std::span<std::uint8_t const> data) override
+    net::awaitable<std::optional<failure>> write(send_buffers const& data) override
     {
         error_code ec;
         if constexpr (Ws) {
-            std::tie(ec, std::ignore) = co_await stream_.async_write(net::buffer(data.data(), data.size()), use_tuple);
+            std::tie(ec, std::ignore) = co_await stream_.async_write(data, use_tuple);
         } else {
-            std::tie(ec, std::ignore) = co_await net::async_write(stream_, net::buffer(data.data(), data.size()), use_tuple);
+            std::tie(ec, std::ignore) = co_await net::async_write(stream_, data, use_tuple);
         }
         if (ec) co_return connection_lost(ec);
         co_return std::nullopt;
     }
 
-    net::awaitable<std::optional<failure>> write_part(std::span<std::uint8_t const> data, bool last) override
+    net::awaitable<std::optional<failure>> write_part(send_buffers const& data, bool last) override
     {
         if constexpr (Ws) {
-            auto [ec, n] = co_await stream_.async_write_some(last, net::buffer(data.data(), data.size()), use_tuple);
+            auto [ec, n] = co_await stream_.async_write_some(last, data, use_tuple);
             if (ec) co_return connection_lost(ec);
             co_return std::nullopt;
         } else {

@@ -25,13 +25,24 @@ struct harness {
         return c;
     }
 
-    /// What the session queued for sending since the last call.
-    std::vector<packet> sent()
+    /// The bytes on the wire since the last call: the output with attached payloads in place.
+    bytes wire()
     {
-        auto packets = decode_all(s.output());
+        bytes out;
+        std::size_t from = 0;
+        for (auto const& a : s.attachments()) {
+            out.insert(out.end(), s.output().begin() + static_cast<std::ptrdiff_t>(from), s.output().begin() + static_cast<std::ptrdiff_t>(a.at));
+            out.insert(out.end(), a.payload->begin(), a.payload->end());
+            from = a.at;
+        }
+        out.insert(out.end(), s.output().begin() + static_cast<std::ptrdiff_t>(from), s.output().end());
         s.output().clear();
-        return packets;
+        s.attachments().clear();
+        return out;
     }
+
+    /// What the session queued for sending since the last call.
+    std::vector<packet> sent() { return decode_all(wire()); }
 
     std::vector<event> events()
     {
@@ -495,4 +506,57 @@ TEST_CASE("requests before CONNACK are refused", "[session]")
     h.s.start(h.now);
     CHECK(h.s.publish(message("a", qos::at_most_once), h.now).ec == errc::not_connected);
     CHECK(h.s.subscribe({{"a", qos::at_most_once}}, h.now).ec == errc::not_connected);
+}
+
+TEST_CASE("a large payload is attached to the output, not copied into it, and the wire holds the whole packet", "[session]")
+{
+    harness h;
+    h.connect_ok();
+    std::string const big(session::attach_threshold + 10, 'p');
+    (void)h.s.publish(message("small", qos::at_most_once, "s"), h.now);
+    (void)h.s.publish(message("big", qos::at_most_once, big), h.now);
+    (void)h.s.publish(message("after", qos::at_most_once, "a"), h.now);
+    REQUIRE(h.s.attachments().size() == 1);
+    CHECK(h.s.attachments()[0].payload->size() == big.size());
+    CHECK(h.s.output().size() < 100); // three packets' headers and two tiny payloads
+    auto const out = h.sent();
+    REQUIRE(out.size() == 3);
+    CHECK(out[0] == packet{message("small", qos::at_most_once, "s")});
+    CHECK(out[1] == packet{message("big", qos::at_most_once, big)});
+    CHECK(out[2] == packet{message("after", qos::at_most_once, "a")});
+    CHECK(h.s.attachments().empty());
+    // Just under the threshold: copied as before.
+    (void)h.s.publish(message("edge", qos::at_most_once, std::string(session::attach_threshold - 1, 'e')), h.now);
+    CHECK(h.s.attachments().empty());
+}
+
+TEST_CASE("a large unacknowledged payload is attached again when resent, with DUP or as a new message", "[session]")
+{
+    std::string const big(session::attach_threshold * 2, 'q');
+    for (bool const clean : {false, true}) {
+        DYNAMIC_SECTION("clean session " << clean)
+        {
+            auto c = harness::default_connect();
+            c.clean_session = clean;
+            harness h{c};
+            h.connect_ok();
+            auto const id = h.s.publish(message("big", qos::at_least_once, big), h.now).packet_id;
+            auto const first = h.s.attachments().at(0).payload;
+            (void)h.sent();
+            h.s.on_connection_lost();
+            h.s.start(h.now);
+            CHECK(h.s.attachments().empty()); // the lost connection's output is gone
+            h.broker_sends(connack{false, 0});
+            REQUIRE(h.s.attachments().size() == 1);
+            CHECK(h.s.attachments()[0].payload == first); // the same bytes, not a copy
+            auto const out = h.sent();
+            REQUIRE(out.size() == 2);
+            auto const& again = std::get<publish>(out[1]);
+            CHECK(again.payload == big);
+            CHECK(again.dup == !clean); // [MQTT-3.3.1-1]; a clean session sends it as new [MQTT-3.1.2-6]
+            if (!clean) CHECK(again.packet_id == id);
+            h.broker_sends(puback{again.packet_id});
+            CHECK(h.s.in_flight() == 0);
+        }
+    }
 }

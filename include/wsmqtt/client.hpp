@@ -7,6 +7,6 @@ namespace wsmqtt {
 
 /// Runs `wsmqtt sub` or `wsmqtt pub` as configured; returns the process exit code.
 /// Asio stays behind this function so that only client.cpp compiles it.
-[[nodiscard]] int run(config const& cfg);
+[[nodiscard]] int run(config cfg);
 
 } // namespace wsmqtt

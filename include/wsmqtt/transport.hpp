@@ -6,13 +6,18 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace wsmqtt {
+
+/// Bytes to send, in pieces: packets and the large payloads attached to them (written in place).
+using send_buffers = std::vector<boost::asio::const_buffer>;
 
 /// Bytes received, valid until the next read; or why nothing more will come.
 struct read_result {
@@ -33,10 +38,10 @@ public:
     /// Waits for the next bytes from the broker.
     virtual boost::asio::awaitable<read_result> read() = 0;
     /// Sends all of `data` (one WebSocket binary message for ws/wss).
-    virtual boost::asio::awaitable<std::optional<failure>> write(std::span<std::uint8_t const> data) = 0;
+    virtual boost::asio::awaitable<std::optional<failure>> write(send_buffers const& data) = 0;
     /// Sends `data` as one part of a message that ends with the part marked `last` (for ws/wss,
     /// WebSocket fragments of one binary message): large writes in steps, for --progress.
-    virtual boost::asio::awaitable<std::optional<failure>> write_part(std::span<std::uint8_t const> data, bool last) = 0;
+    virtual boost::asio::awaitable<std::optional<failure>> write_part(send_buffers const& data, bool last) = 0;
     /// Closes politely (WebSocket close, TLS close_notify), bounded in time; errors ignored.
     virtual boost::asio::awaitable<void> close() = 0;
     /// Aborts everything now: pending operations complete with an error.

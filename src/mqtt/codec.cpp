@@ -454,8 +454,14 @@ std::optional<fixed_header> parse_fixed_header(std::span<std::uint8_t const> in,
 
 std::error_code encode(packet const& p, bytes& out)
 {
+    return encode_publish_head(p, 0, out);
+}
+
+std::error_code encode_publish_head(packet const& p, std::size_t payload_size, bytes& out)
+{
     if (auto ec = validate(p)) return ec;
-    auto const size = body_size(p);
+    if (payload_size > 0 && !std::holds_alternative<publish>(p)) return errc::malformed_packet;
+    auto const size = body_size(p) + payload_size;
     if (size > max_remaining_length) return errc::packet_too_large;
     // Grow geometrically: reserving the exact size here made every packet appended to a
     // pending batch reallocate and copy the whole batch (quadratic in `pub -l`).

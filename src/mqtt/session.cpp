@@ -33,6 +33,7 @@ void session::start(time_point now)
     assert(state_ == state::idle || state_ == state::failed);
     decoder_.reset();
     output_.clear();
+    attachments_.clear();
     ping_outstanding_ = false;
     if (options_.connect.clean_session) {
         // CleanSession=1: the previous session's state is not reused [MQTT-3.1.2-6]. Messages
@@ -42,7 +43,7 @@ void session::start(time_point now)
         for (auto const& [id, o] : outgoing_)
             if (o.step != stage::awaiting_pubcomp) order.push_back(&o);
         std::sort(order.begin(), order.end(), [](auto a, auto b) { return a->sequence < b->sequence; });
-        for (auto const* o : order) requeued_.push_back(o->message);
+        for (auto const* o : order) requeued_.push_back({o->message, o->large});
         for (auto const& [id, o] : outgoing_) release_packet_id(id);
         outgoing_.clear();
         awaiting_pubrel_.clear();
@@ -68,7 +69,7 @@ void session::receive(std::span<std::uint8_t const> data, time_point now)
     while (state_ != state::failed) {
         auto p = decoder_.next(ec);
         if (!p) break;
-        if (trace_) trace_(direction::received, *p);
+        if (trace_) trace_(direction::received, *p, 0);
         handle(std::move(*p), now);
     }
     if (ec) fail(ec); // malformed input: close [MQTT-4.8.0-1]
@@ -100,6 +101,7 @@ void session::handle(packet&& p, time_point now)
                 // PUBREL with the same id; the PUBLISH is never sent again [MQTT-4.3.3-1].
                 it->second.step = stage::awaiting_pubcomp;
                 it->second.message.payload = {};
+                it->second.large.reset();
                 send(pubrel{a.packet_id}, now);
             },
             [&](pubrel const& a) {
@@ -149,7 +151,7 @@ void session::on_connack(connack const& c, time_point now)
     state_ = state::connected;
     events_.emplace_back(connected{c.session_present});
     if (!options_.connect.clean_session) resend_unacknowledged(now);
-    for (auto& m : std::exchange(requeued_, {})) (void)publish(std::move(m), now);
+    for (auto& q : std::exchange(requeued_, {})) (void)publish(std::move(q.message), std::move(q.large), now);
 }
 
 void session::on_publish(mqtt::publish&& m, time_point now)
@@ -186,9 +188,10 @@ void session::resend_unacknowledged(time_point now)
         if (o->step == stage::awaiting_pubcomp) {
             send(pubrel{o->message.packet_id}, now);
         } else {
-            auto copy = o->message;
-            copy.dup = true;
-            send(copy, now);
+            packet copy{o->message};
+            std::get<mqtt::publish>(copy).dup = true;
+            [[maybe_unused]] auto const ec = send_publish(copy, o->large, now); // it was valid when first sent
+            assert(!ec);
         }
     }
 }
@@ -223,9 +226,15 @@ void session::on_connection_lost()
     ping_outstanding_ = false;
     decoder_.reset();
     output_.clear();
+    attachments_.clear();
 }
 
 request session::publish(mqtt::publish message, time_point now)
+{
+    return publish(std::move(message), nullptr, now);
+}
+
+request session::publish(mqtt::publish message, std::shared_ptr<std::string const> large, time_point now)
 {
     if (state_ != state::connected) return {0, errc::not_connected};
     message.dup = false; // [MQTT-4.3.1-1, MQTT-4.3.2-1, MQTT-4.3.3-1]
@@ -234,23 +243,32 @@ request session::publish(mqtt::publish message, time_point now)
         message.packet_id = allocate_packet_id();
         if (message.packet_id == 0) return {0, errc::no_packet_id_available};
     }
+    if (!large && message.payload.size() >= attach_threshold)
+        large = std::make_shared<std::string const>(std::move(message.payload));
     // Encoded from inside a packet: passing the publish itself would copy it into a temporary
     // packet, payload and all.
     packet p{std::move(message)};
-    auto const ec = encode(p, output_);
-    if (!ec && trace_) trace_(direction::sent, p);
+    auto const ec = send_publish(p, large, now);
     message = std::move(std::get<mqtt::publish>(p));
     if (ec) {
         release_packet_id(message.packet_id);
         return {0, ec};
     }
-    last_sent_ = now;
     auto const id = message.packet_id;
     if (message.qos != qos::at_most_once) {
         auto const first = message.qos == qos::at_least_once ? stage::awaiting_puback : stage::awaiting_pubrec;
-        outgoing_.emplace(id, outgoing{std::move(message), first, next_sequence_++}); // [MQTT-4.3.2-1]
+        outgoing_.emplace(id, outgoing{std::move(message), first, next_sequence_++, std::move(large)}); // [MQTT-4.3.2-1]
     }
     return {id, {}};
+}
+
+std::error_code session::send_publish(packet const& p, std::shared_ptr<std::string const> const& large, time_point now)
+{
+    if (auto const ec = encode_publish_head(p, large ? large->size() : 0, output_)) return ec;
+    if (large) attachments_.push_back({output_.size(), large});
+    if (trace_) trace_(direction::sent, p, large ? large->size() : 0);
+    last_sent_ = now;
+    return {};
 }
 
 request session::subscribe(std::vector<subscription> subscriptions, time_point now)
@@ -263,7 +281,7 @@ request session::subscribe(std::vector<subscription> subscriptions, time_point n
         release_packet_id(id);
         return {0, ec};
     }
-    if (trace_) trace_(direction::sent, s);
+    if (trace_) trace_(direction::sent, s, 0);
     last_sent_ = now;
     pending_subscribe_.emplace(id, std::move(s.subscriptions));
     return {id, {}};
@@ -279,7 +297,7 @@ request session::unsubscribe(std::vector<std::string> filters, time_point now)
         release_packet_id(id);
         return {0, ec};
     }
-    if (trace_) trace_(direction::sent, u);
+    if (trace_) trace_(direction::sent, u, 0);
     last_sent_ = now;
     pending_unsubscribe_.set(id);
     return {id, {}};
@@ -305,7 +323,7 @@ void session::send(packet const& p, time_point now)
     // Packets built here are valid by construction; a failure is a bug in this file.
     [[maybe_unused]] auto const ec = encode(p, output_);
     assert(!ec);
-    if (trace_) trace_(direction::sent, p);
+    if (trace_) trace_(direction::sent, p, 0);
     last_sent_ = now;
 }
 

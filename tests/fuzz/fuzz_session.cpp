@@ -53,6 +53,7 @@ void session_survives(std::span<std::uint8_t const> data, std::uint8_t control)
             now += std::chrono::milliseconds{1500};
             s.on_timer(now);
             s.output().clear();
+            s.attachments().clear();
         }
         s.on_connection_lost(); // and again, on a "reconnected" session
     }

@@ -20,6 +20,11 @@ struct fixed_header;
 /// Checks what the client must guarantee: string lengths, QoS range, non-zero ids.
 [[nodiscard]] std::error_code encode(packet const& p, bytes& out);
 
+/// As encode() for a PUBLISH whose payload is not in it (`p` holds none) but follows these bytes,
+/// sent by the caller from where it lies: its `payload_size` bytes are counted in the Remaining
+/// Length. Large payloads are never copied this way.
+[[nodiscard]] std::error_code encode_publish_head(packet const& p, std::size_t payload_size, bytes& out);
+
 /// Default cap on one received packet (fixed header included). The spec allows 256 MiB;
 /// a CLI has no use for more than this, and it bounds memory against hostile brokers.
 constexpr std::size_t default_max_packet_size = 256u * 1024u * 1024u + 5u;

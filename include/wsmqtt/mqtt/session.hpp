@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <system_error>
@@ -81,25 +82,46 @@ public:
     /// Bytes to send, all queued packets together; the caller sends and clears them.
     [[nodiscard]] bytes& output() noexcept { return output_; }
 
+    /// The payload of a large PUBLISH, sent from where it lies instead of copied into output():
+    /// it goes `at` bytes into output(). Shared with the session while it may be sent again.
+    struct attachment {
+        std::size_t at;
+        std::shared_ptr<std::string const> payload;
+    };
+    /// Payloads of at least this size are attached, not copied.
+    static constexpr std::size_t attach_threshold = 64 * 1024;
+    /// The attachments of output(), in order; the caller takes them with the bytes.
+    [[nodiscard]] std::vector<attachment>& attachments() noexcept { return attachments_; }
+
     [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
     /// Outgoing QoS 1/2 messages not yet fully acknowledged (including those waiting to be
     /// sent again after a reconnect).
     [[nodiscard]] std::size_t in_flight() const noexcept { return outgoing_.size() + requeued_.size(); }
 
-    /// Called for every packet sent or received (for -d); the hook must not print passwords.
-    void set_trace(std::function<void(direction, packet const&)> trace) { trace_ = std::move(trace); }
+    /// Called for every packet sent or received (for -d), with the size of an attached payload
+    /// (which the packet does not hold); the hook must not print passwords.
+    using trace_hook = std::function<void(direction, packet const&, std::size_t attached)>;
+    void set_trace(trace_hook trace) { trace_ = std::move(trace); }
 
 private:
     enum class state { idle, awaiting_connack, connected, disconnecting, failed };
     enum class stage { awaiting_puback, awaiting_pubrec, awaiting_pubcomp };
 
     struct outgoing {
-        mqtt::publish message;
+        mqtt::publish message;  ///< without its payload when that is `large`
         stage step;
         std::uint64_t sequence; ///< resend order [MQTT-4.6.0-1]
+        std::shared_ptr<std::string const> large;
+    };
+    struct queued {
+        mqtt::publish message;
+        std::shared_ptr<std::string const> large;
     };
 
     void send(packet const& p, time_point now);
+    [[nodiscard]] request publish(mqtt::publish message, std::shared_ptr<std::string const> large, time_point now);
+    /// Encodes a PUBLISH, its payload attached when `large`.
+    [[nodiscard]] std::error_code send_publish(packet const& p, std::shared_ptr<std::string const> const& large, time_point now);
     void handle(packet&& p, time_point now);
     void on_connack(connack const& c, time_point now);
     void on_publish(mqtt::publish&& m, time_point now);
@@ -112,8 +134,9 @@ private:
     state state_ = state::idle;
     decoder decoder_;
     bytes output_;
+    std::vector<attachment> attachments_;
     std::deque<event> events_;
-    std::function<void(direction, packet const&)> trace_;
+    trace_hook trace_;
 
     std::bitset<65536> ids_in_use_;  ///< [MQTT-2.3.1-2]
     std::uint16_t next_id_ = 1;
@@ -124,7 +147,7 @@ private:
     std::map<std::uint16_t, mqtt::publish> awaiting_pubrel_;
     /// With CleanSession=1 a reconnect starts a new session: unacknowledged messages are
     /// published again as new ones once it is up, so that none is lost.
-    std::vector<mqtt::publish> requeued_;
+    std::vector<queued> requeued_;
     std::map<std::uint16_t, std::vector<subscription>> pending_subscribe_;
     std::bitset<65536> pending_unsubscribe_;
 
