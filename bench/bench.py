@@ -151,7 +151,8 @@ socket_domain ipv4
                                      stderr=subprocess.DEVNULL)
         for port in (self.tcp, self.ws):
             self._wait_port(port)
-        self.relay_proc = subprocess.Popen([str(RELAY), "0", str(self.tcp)], stdout=subprocess.PIPE,
+        # One WebSocket frame per MQTT packet, as brokers' WebSocket listeners send them.
+        self.relay_proc = subprocess.Popen([str(RELAY), "0", str(self.tcp), "--frame-per-packet"], stdout=subprocess.PIPE,
                                            stderr=subprocess.DEVNULL, text=True)
         first = self.relay_proc.stdout.readline().split()
         self.relay = int(first[1])

@@ -1,10 +1,12 @@
 // A WebSocket <-> TCP relay in front of an MQTT broker's TCP listener, for tests and benchmarks:
-//   ws_relay LISTEN_PORT TARGET_PORT [--deflate]
+//   ws_relay LISTEN_PORT TARGET_PORT [--deflate] [--frame-per-packet]
 // It answers the WebSocket upgrade (subprotocol mqtt; permessage-deflate when --deflate and
 // offered), relays bytes both ways, and for each connection prints one line on stdout:
 //   closed: wire_in=N payload_in=M deflate=0|1
 // where wire_in counts TCP bytes from the client and payload_in the WebSocket payload relayed.
 // LISTEN_PORT 0 picks a free port; the first line printed is "listening PORT".
+// --frame-per-packet sends the broker's MQTT packets one per WebSocket frame, as brokers do;
+// without it, each read from the broker becomes one frame (several packets, or part of one).
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
@@ -62,7 +64,61 @@ net::awaitable<void> broker_to_client(websocket::stream<beast::tcp_stream>& ws, 
     (void)ec;
 }
 
-net::awaitable<void> relay(tcp::socket client, std::uint16_t target_port, bool deflate)
+void append_frame_header(std::vector<std::uint8_t>& out, std::size_t size)
+{
+    out.push_back(0x82); // FIN, binary; a server's frames are not masked (RFC 6455 §5.1)
+    if (size < 126) {
+        out.push_back(static_cast<std::uint8_t>(size));
+    } else if (size < 65536) {
+        out.insert(out.end(), {126, static_cast<std::uint8_t>(size >> 8), static_cast<std::uint8_t>(size)});
+    } else {
+        out.push_back(127);
+        for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(size >> shift));
+    }
+}
+
+/// Like a broker's WebSocket listener: one binary frame per MQTT packet. The frames of one read
+/// from the broker go out in one socket write, straight to the TCP stream, so that the relay is
+/// not the bottleneck (the WebSocket stream itself is only used for the upgrade and the close).
+net::awaitable<void> broker_to_client_per_packet(websocket::stream<beast::tcp_stream>& ws, tcp::socket& broker)
+{
+    std::vector<std::uint8_t> chunk(64 * 1024);
+    std::vector<std::uint8_t> pending;
+    std::vector<std::uint8_t> out;
+    while (true) {
+        auto [ec, n] = co_await broker.async_read_some(net::buffer(chunk), use_tuple);
+        if (ec) break;
+        pending.insert(pending.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+        out.clear();
+        std::size_t at = 0;
+        while (true) { // whole MQTT packets: type byte, 1-4 bytes of Remaining Length, body
+            std::size_t length = 0;
+            std::size_t multiplier = 1;
+            std::size_t header = 0;
+            for (std::size_t i = 1; i <= 4 && at + i < pending.size(); ++i) {
+                length += (pending[at + i] & 0x7Fu) * multiplier;
+                multiplier *= 128;
+                if ((pending[at + i] & 0x80) == 0) {
+                    header = i + 1;
+                    break;
+                }
+            }
+            if (header == 0 || pending.size() - at < header + length) break;
+            append_frame_header(out, header + length);
+            out.insert(out.end(), pending.begin() + static_cast<std::ptrdiff_t>(at),
+                       pending.begin() + static_cast<std::ptrdiff_t>(at + header + length));
+            at += header + length;
+        }
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(at));
+        if (out.empty()) continue;
+        auto [wec, wn] = co_await net::async_write(ws.next_layer(), net::buffer(out), use_tuple);
+        if (wec) break;
+    }
+    auto [ec] = co_await ws.async_close(websocket::close_code::normal, use_tuple);
+    (void)ec;
+}
+
+net::awaitable<void> relay(tcp::socket client, std::uint16_t target_port, bool deflate, bool per_packet)
 {
     auto executor = co_await net::this_coro::executor;
     int const client_fd = client.native_handle();
@@ -88,20 +144,23 @@ net::awaitable<void> relay(tcp::socket client, std::uint16_t target_port, bool d
     if (auto [ec] = co_await broker.async_connect({net::ip::make_address("127.0.0.1"), target_port}, use_tuple); ec) co_return;
     broker.set_option(tcp::no_delay{true});
     using namespace net::experimental::awaitable_operators;
-    co_await (client_to_broker(ws, broker, stats) && broker_to_client(ws, broker));
+    if (per_packet && !stats.deflate)
+        co_await (client_to_broker(ws, broker, stats) && broker_to_client_per_packet(ws, broker));
+    else
+        co_await (client_to_broker(ws, broker, stats) && broker_to_client(ws, broker));
     std::printf("closed: wire_in=%llu payload_in=%llu deflate=%d\n",
                 static_cast<unsigned long long>(stats.wire_in),
                 static_cast<unsigned long long>(stats.payload_in), stats.deflate ? 1 : 0);
     std::fflush(stdout);
 }
 
-net::awaitable<void> serve(tcp::acceptor acceptor, std::uint16_t target_port, bool deflate)
+net::awaitable<void> serve(tcp::acceptor acceptor, std::uint16_t target_port, bool deflate, bool per_packet)
 {
     while (true) {
         auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
         if (ec) co_return;
         socket.set_option(tcp::no_delay{true});
-        net::co_spawn(acceptor.get_executor(), relay(std::move(socket), target_port, deflate), net::detached);
+        net::co_spawn(acceptor.get_executor(), relay(std::move(socket), target_port, deflate, per_packet), net::detached);
     }
 }
 
@@ -110,18 +169,23 @@ net::awaitable<void> serve(tcp::acceptor acceptor, std::uint16_t target_port, bo
 int main(int argc, char** argv)
 {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: ws_relay LISTEN_PORT TARGET_PORT [--deflate]\n");
+        std::fprintf(stderr, "usage: ws_relay LISTEN_PORT TARGET_PORT [--deflate] [--frame-per-packet]\n");
         return 2;
     }
     auto const listen_port = static_cast<std::uint16_t>(std::stoi(argv[1]));
     auto const target_port = static_cast<std::uint16_t>(std::stoi(argv[2]));
-    bool const deflate = argc > 3 && std::strcmp(argv[3], "--deflate") == 0;
+    bool deflate = false;
+    bool per_packet = false;
+    for (int i = 3; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--deflate") == 0) deflate = true;
+        else if (std::strcmp(argv[i], "--frame-per-packet") == 0) per_packet = true;
+    }
     net::io_context ioc{1};
     tcp::acceptor acceptor{ioc, {net::ip::make_address("127.0.0.1"), listen_port}};
     std::printf("listening %u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
     std::fflush(stdout);
     net::signal_set signals{ioc, SIGINT, SIGTERM};
     signals.async_wait([&](auto, int) { ioc.stop(); });
-    net::co_spawn(ioc, serve(std::move(acceptor), target_port, deflate), net::detached);
+    net::co_spawn(ioc, serve(std::move(acceptor), target_port, deflate, per_packet), net::detached);
     ioc.run();
 }

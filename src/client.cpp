@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -198,6 +199,9 @@ private:
     std::uint64_t messages_ = 0;
     std::chrono::steady_clock::time_point drawn_{};
 };
+
+/// Output for stdout beyond which it is written at once, without waiting for the reader to idle.
+constexpr std::size_t flush_at_once = 64 * 1024;
 
 /// Writes larger than this go out in parts of this size when progress is shown.
 constexpr std::size_t progress_step = 256 * 1024;
@@ -394,6 +398,7 @@ private:
                 connection_lost(*result.error);
                 break;
             }
+            ++reads_;
             session_.receive(result.data, clock::now());
             after_session_input();
         }
@@ -469,16 +474,50 @@ private:
             std::visit([this](auto& ev) { on_event(ev); }, *e);
             if (done_) return;
         }
-        if (!out_.buffer().empty() && out_.flush() == stdout_writer::status::closed) {
-            // The reader of our stdout is gone (`| head -1`): leave quietly.
-            stdout_closed_ = true;
-            stop(exit_code::ok);
+        if (!out_.buffer().empty()) {
+            if (out_.buffer().size() >= flush_at_once) flush_stdout();
+            else schedule_flush();
         }
-        writer_wakeup_.cancel();
+        if (!session_.output().empty()) writer_wakeup_.cancel();
         // Sending moves the keepalive deadline later, and waking early is harmless: re-arm the
         // timer only for an earlier deadline, not after every read that sent an acknowledgement.
         if (auto const next = session_.next_deadline(); next && (!armed_deadline_ || *next < *armed_deadline_))
             session_timer_.cancel();
+    }
+
+    /// Writes what is buffered for stdout; the reader of our stdout may be gone (`| head -1`):
+    /// then leave quietly.
+    void flush_stdout()
+    {
+        if (out_.flush() == stdout_writer::status::closed) {
+            stdout_closed_ = true;
+            stop(exit_code::ok);
+        }
+    }
+
+    /// Flushes stdout once the reader waits for the network, not after every read: a broker's
+    /// WebSocket listener sends one frame per message, and Beast returns one message per read,
+    /// so flushing per read meant one write(2) per message. Handlers posted here run after any
+    /// read that completed at once (its completion was queued first); two rounds without a new
+    /// read mean the reader is blocked, and the batch goes out.
+    void schedule_flush()
+    {
+        if (flush_scheduled_) return;
+        flush_scheduled_ = true;
+        flush_seen_reads_ = reads_;
+        net::post(ioc_, [this] { flush_round(false); });
+    }
+
+    void flush_round(bool second)
+    {
+        if (done_) return;
+        if (reads_ != flush_seen_reads_ || !second) { // the reader is still busy: look again later
+            flush_seen_reads_ = reads_;
+            net::post(ioc_, [this] { flush_round(true); });
+            return;
+        }
+        flush_scheduled_ = false;
+        if (!out_.buffer().empty() && !stdout_closed_) flush_stdout();
     }
 
     void on_event(mqtt::connected const& e)
@@ -845,6 +884,9 @@ private:
     bool draining_ = false;           ///< pub: interrupted, waiting for acknowledgements
     std::size_t line_number_ = 0;
     std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
+    std::uint64_t reads_ = 0;          ///< reads from the transport so far
+    std::uint64_t flush_seen_reads_ = 0;
+    bool flush_scheduled_ = false;
     bool const colour_ = stderr_wants_colour();
     progress_meter progress_;
     std::uint64_t published_ = 0;      ///< pub: messages handed to the session
