@@ -399,6 +399,7 @@ private:
                 break;
             }
             ++reads_;
+            drained_ = result.drained;
             session_.receive(result.data, clock::now());
             after_session_input();
         }
@@ -475,7 +476,8 @@ private:
             if (done_) return;
         }
         if (!out_.buffer().empty()) {
-            if (out_.buffer().size() >= flush_at_once) flush_stdout();
+            // A read that emptied the socket: the reader will wait next, write now.
+            if (drained_ || out_.buffer().size() >= flush_at_once) flush_stdout();
             else schedule_flush();
         }
         if (!session_.output().empty()) writer_wakeup_.cancel();
@@ -885,6 +887,7 @@ private:
     std::size_t line_number_ = 0;
     std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
     std::uint64_t reads_ = 0;          ///< reads from the transport so far
+    bool drained_ = false;             ///< the last read took all the socket had
     std::uint64_t flush_seen_reads_ = 0;
     bool flush_scheduled_ = false;
     bool const colour_ = stderr_wants_colour();

@@ -299,7 +299,7 @@ public:
             if (stream_.got_text()) // MQTT travels in binary frames only [MQTT-6.0.0-1]
                 co_return read_result{{}, failure{exit_code::protocol, "protocol error: the broker sent a text WebSocket frame"}};
         }
-        co_return read_result{{buffer_.data(), n}, std::nullopt};
+        co_return read_result{{buffer_.data(), n}, std::nullopt, !Ws && n < buffer_.size()};
     }
 
     net::awaitable<std::optional<failure>> write(send_buffers const& data) override

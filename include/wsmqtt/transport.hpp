@@ -23,6 +23,9 @@ using send_buffers = std::vector<boost::asio::const_buffer>;
 struct read_result {
     std::span<std::uint8_t const> data;
     std::optional<failure> error;
+    /// The read took all the socket had (it did not fill the buffer): nothing more is waiting.
+    /// A WebSocket read ends at each message whatever else is buffered: never drained.
+    bool drained = false;
 };
 
 /// A byte pipe to the broker. One read and one write may be in flight at once.
