@@ -568,7 +568,7 @@ def main():
     ap.add_argument("--runs", type=int, help="runs per figure (default 5, --quick 1)")
     ap.add_argument("--only", help="comma-separated: one,sub,pub0,pub1,large,latency,startup")
     ap.add_argument("--no-mqttjs-pub", action="store_true", help="skip MQTT.js in the pub -l runs (slow)")
-    ap.add_argument("--out", help="markdown file (default bench/results/<date>.md, none with --quick)")
+    ap.add_argument("--out", help="markdown file (default bench/results/<date>.md; none with --quick or --only)")
     args = ap.parse_args()
     runs = args.runs or (1 if args.quick else 5)
     q = args.quick
@@ -633,7 +633,8 @@ def main():
     report += ["### Targets", "", "| target | this run | limit |", "|---|---|---|", *targets(scenarios), ""]
     text = "\n".join(report)
     print(text)
-    out = args.out or (None if q else ROOT / "bench" / "results" / f"{datetime.date.today()}.md")
+    # Only a full run is a result to keep; --quick and --only print.
+    out = args.out or (None if q or only else ROOT / "bench" / "results" / f"{datetime.date.today()}.md")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text)
