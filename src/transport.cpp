@@ -4,6 +4,7 @@
 
 #include "wsmqtt/output.hpp"
 #include "wsmqtt/version.hpp"
+#include "wsmqtt/ws_frames.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,8 +23,11 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
+#include <random>
 
 #include <string_view>
 #include <type_traits>
@@ -229,11 +233,95 @@ std::unique_ptr<ssl::context> make_tls_context(config const& cfg, std::optional<
     return ctx;
 }
 
+/// Completion handler of tap_stream reads: keeps a copy of the bytes, then hands on.
+template <class Handler, class Buffers>
+struct recording_handler {
+    Handler handler;
+    Buffers buffers;
+    std::vector<std::uint8_t>* record;
+
+    using executor_type = net::associated_executor_t<Handler>;
+    executor_type get_executor() const noexcept { return net::get_associated_executor(handler); }
+    using allocator_type = net::associated_allocator_t<Handler>;
+    allocator_type get_allocator() const noexcept { return net::get_associated_allocator(handler); }
+    using cancellation_slot_type = net::associated_cancellation_slot_t<Handler>;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return net::get_associated_cancellation_slot(handler); }
+
+    void operator()(error_code ec, std::size_t n)
+    {
+        if (record && n > 0) {
+            auto const old = record->size();
+            record->resize(old + n);
+            net::buffer_copy(net::buffer(record->data() + old, n), buffers);
+        }
+        std::move(handler)(ec, n);
+    }
+};
+
+/// The layer under Beast's WebSocket stream. While the handshake runs it keeps a copy of what
+/// Beast reads: the frames a server may send in the same packet as its 101 answer stay in
+/// Beast's buffer, and the transport, which reads frames itself afterwards, needs them.
+template <class Next>
+class tap_stream {
+public:
+    using next_layer_type = Next;
+    using executor_type = typename Next::executor_type;
+
+    template <class... Args>
+    explicit tap_stream(Args&&... args) : next_(std::forward<Args>(args)...)
+    {
+    }
+
+    executor_type get_executor() noexcept { return next_.get_executor(); }
+    Next& next_layer() noexcept { return next_; }
+    Next const& next_layer() const noexcept { return next_; }
+    /// Copies what is read into `into` from now on; nullptr stops.
+    void record(std::vector<std::uint8_t>* into) noexcept { record_ = into; }
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(MutableBuffers const& buffers, Token&& token)
+    {
+        return net::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, MutableBuffers const& b) {
+                next_.async_read_some(b, recording_handler<std::decay_t<decltype(handler)>, MutableBuffers>{std::move(handler), b, record_});
+            },
+            token, buffers);
+    }
+
+    template <class ConstBuffers, class Token>
+    auto async_write_some(ConstBuffers const& buffers, Token&& token)
+    {
+        return next_.async_write_some(buffers, std::forward<Token>(token));
+    }
+
+private:
+    Next next_;
+    std::vector<std::uint8_t>* record_ = nullptr;
+};
+
+// Beast closes a WebSocket connection through these (found by argument-dependent lookup).
+template <class Next>
+void teardown(beast::role_type role, tap_stream<Next>& stream, error_code& ec)
+{
+    using beast::websocket::teardown;
+    teardown(role, stream.next_layer(), ec);
+}
+
+template <class Next, class Handler>
+void async_teardown(beast::role_type role, tap_stream<Next>& stream, Handler&& handler)
+{
+    using beast::websocket::async_teardown;
+    async_teardown(role, stream.next_layer(), std::forward<Handler>(handler));
+}
+
 /// One class for the four transports: TCP or TLS underneath, WebSocket on top or not.
 template <bool Tls, bool Ws>
 class stream_transport final : public transport {
     using base_stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
-    using stream_type = std::conditional_t<Ws, websocket::stream<base_stream>, base_stream>;
+    using stream_type = std::conditional_t<Ws, websocket::stream<tap_stream<base_stream>>, base_stream>;
+    /// Frames are read here, not by Beast (see ws_frames.hpp): over plain TCP, without
+    /// compression (Beast inflates), once the handshake's spare bytes are known.
+    static constexpr bool can_read_frames = Ws && !Tls;
 
 public:
     stream_transport(net::any_io_executor executor, config const& cfg)
@@ -293,6 +381,8 @@ public:
 
     net::awaitable<read_result> read() override
     {
+        if constexpr (can_read_frames)
+            if (read_frames_) co_return co_await read_frames();
         auto [ec, n] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
         if (ec) co_return read_result{{}, connection_lost(ec)};
         if constexpr (Ws) {
@@ -300,6 +390,33 @@ public:
                 co_return read_result{{}, failure{exit_code::protocol, "protocol error: the broker sent a text WebSocket frame"}};
         }
         co_return read_result{{buffer_.data(), n}, std::nullopt, !Ws && n < buffer_.size()};
+    }
+
+    /// All the frames of one socket read at once: their payload, as one read of the stream.
+    net::awaitable<read_result> read_frames()
+    {
+        payload_.clear();
+        std::span<std::uint8_t const> input{spare_}; // what came with the handshake, once
+        while (true) {
+            if (input.empty()) {
+                spare_.clear();
+                if (!payload_.empty()) co_return read_result{{payload_.data(), payload_.size()}, std::nullopt};
+                auto [ec, n] = co_await stream_.next_layer().async_read_some(net::buffer(buffer_), use_tuple);
+                if (ec) co_return read_result{{}, connection_lost(ec)};
+                input = std::span<std::uint8_t const>{buffer_.data(), n};
+                continue;
+            }
+            auto const r = frames_.read(input, payload_);
+            input = input.subspan(r.consumed);
+            if (r.what == ws::frame_reader::stop::error)
+                co_return read_result{{}, failure{exit_code::protocol, fmt::format("protocol error: {}", frames_.error())}};
+            if (r.what == ws::frame_reader::stop::close) co_return read_result{{}, connection_lost(websocket::error::closed)};
+            if (r.what == ws::frame_reader::stop::ping) {
+                websocket::ping_data answer;
+                answer.assign(frames_.control().data(), frames_.control().size());
+                (void)co_await stream_.async_pong(answer, use_tuple); // a failure shows on the next read
+            }
+        }
     }
 
     net::awaitable<std::optional<failure>> write(send_buffers const& data) override
@@ -328,6 +445,24 @@ public:
     net::awaitable<void> close() override
     {
         auto& lowest = beast::get_lowest_layer(stream_);
+        if constexpr (can_read_frames) {
+            if (read_frames_) {
+                // Beast's close would wait for the answer through its own reads, which no longer
+                // see the connection: send the close frame (status 1000, masked as a client's
+                // must be) and end the connection; the server closes its side on either.
+                std::uint32_t const key = std::random_device{}();
+                std::array<std::uint8_t, 8> frame{0x88, 0x82, static_cast<std::uint8_t>(key >> 24), static_cast<std::uint8_t>(key >> 16),
+                                                  static_cast<std::uint8_t>(key >> 8), static_cast<std::uint8_t>(key), 0x03, 0xE8};
+                frame[6] ^= frame[2];
+                frame[7] ^= frame[3];
+                lowest.expires_after(close_timeout);
+                (void)co_await net::async_write(lowest, net::buffer(frame), use_tuple);
+                error_code ignored;
+                lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                lowest.socket().close(ignored);
+                co_return;
+            }
+        }
         if constexpr (Ws) {
             // Close handshake, bounded by the stream's handshake timeout; TLS teardown follows.
             (void)co_await stream_.async_close(websocket::close_code::normal, use_tuple);
@@ -359,7 +494,7 @@ private:
     beast::ssl_stream<beast::tcp_stream>& tls_layer() noexcept
     {
         if constexpr (Ws)
-            return stream_.next_layer();
+            return stream_.next_layer().next_layer();
         else
             return stream_;
     }
@@ -551,8 +686,11 @@ private:
             stream_.set_option(deflate);
         }
         websocket::response_type response;
+        std::vector<std::uint8_t> answer; // the bytes of the upgrade answer, and any after it
+        stream_.next_layer().record(&answer);
         // The Host header carries the port unless it is the scheme's default.
         auto [ec] = co_await stream_.async_handshake(response, host_header(ep), ep.path, use_tuple);
+        stream_.next_layer().record(nullptr);
         if (cfg_.debug && (ec == websocket::error::upgrade_declined || !ec)) trace_response(response);
         if (ec == websocket::error::upgrade_declined) {
             auto message = fmt::format("WebSocket upgrade refused: HTTP {} {}", response.result_int(), sv(response.reason()));
@@ -576,6 +714,18 @@ private:
         if (sv(selected->value()) != subprotocol)
             co_return failure{exit_code::websocket, fmt::format("broker selected subprotocol '{}' instead of {}", sv(selected->value()), subprotocol)};
 
+        if constexpr (can_read_frames) {
+            if (!cfg_.ws.compress) {
+                // Frames the server sent right behind its answer are in Beast's buffer: take
+                // them from the copy, after the answer's header (a 101 has no body).
+                constexpr std::string_view end_of_header = "\r\n\r\n";
+                auto const end = std::search(answer.begin(), answer.end(), end_of_header.begin(), end_of_header.end());
+                if (end != answer.end()) {
+                    spare_.assign(end + static_cast<std::ptrdiff_t>(end_of_header.size()), answer.end());
+                    read_frames_ = true;
+                }
+            }
+        }
         stream_.binary(true); // [MQTT-6.0.0-1]
         // Messages are read in chunks and MQTT packets are capped by the decoder
         // (--max-packet-size), so Beast's own 16 MB message limit would only get in the way.
@@ -607,6 +757,10 @@ private:
     tcp::resolver resolver_;
     stream_type stream_;
     std::vector<std::uint8_t> buffer_;
+    bool read_frames_ = false;          ///< ws: frames are read by frames_, not Beast
+    ws::frame_reader frames_;
+    std::vector<std::uint8_t> spare_;   ///< bytes that came with the upgrade answer
+    std::vector<std::uint8_t> payload_; ///< what read_frames() returns
 };
 
 } // namespace

@@ -456,6 +456,7 @@ class ScriptedWebSocketServer(OneConnectionServer):
     def __init__(self, status="101 Switching Protocols", headers=(), upgrade=True, then=b""):
         self.status, self.headers, self.upgrade, self.then = status, list(headers), upgrade, then
         self.request_line, self.request_headers = None, {}
+        self.client_opcodes = []  # of the frames the client sent, in order
         super().__init__()
 
     def handle(self, conn):
@@ -491,6 +492,7 @@ class ScriptedWebSocketServer(OneConnectionServer):
                 offset += 4 if frames[1] & 0x80 else 0  # the client's mask
                 if len(frames) < offset + length:
                     break
+                self.client_opcodes.append(frames[0] & 0x0F)
                 if frames[0] & 0x0F == 8:
                     return
                 frames = frames[offset + length:]

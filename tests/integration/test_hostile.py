@@ -151,6 +151,28 @@ class HostileWebSocket(unittest.TestCase):
     def test_reserved_opcode(self):
         self.assertProtocolError(self.connect(b"\x83\x04" + CONNACK), "protocol error: WebSocket:")
 
+    def test_ping_is_answered_with_pong_and_the_session_goes_on(self):  # RFC 6455 §5.5.2
+        server = ScriptedWebSocketServer(headers=["Sec-WebSocket-Protocol: mqtt"],
+                                         then=b"\x89\x02hi" + b"\x82\x04" + CONNACK)
+        try:
+            result = run("pub", "-h", "127.0.0.1", "-p", server.port, "-t", "a", "-m", "x", "--connect-timeout", 2)
+        finally:
+            server.close()
+        self.assertEqual((result.returncode, result.stderr), (0, ""))
+        self.assertEqual(server.client_opcodes[:2], [0x2, 0xA])  # CONNECT, then the PONG
+        self.assertIn(0x8, server.client_opcodes)  # and a close frame at the end
+
+    def test_close_frame_from_the_broker_ends_the_connection(self):
+        server = ScriptedWebSocketServer(headers=["Sec-WebSocket-Protocol: mqtt"],
+                                         then=b"\x82\x04" + CONNACK + b"\x88\x02\x03\xe8")
+        try:
+            result = run("sub", "-h", "127.0.0.1", "-p", server.port, "-t", "a", "-W", 10, "--no-reconnect")
+        finally:
+            server.close()
+        lines = [l for l in result.stderr.splitlines() if l]
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(lines, ["wsmqtt: error: connection closed by the broker"])
+
     def test_packets_split_across_frames_are_reassembled(self):  # [MQTT-6.0.0-2]
         frames = b"".join(b"\x82\x01" + bytes([c]) for c in CONNACK)  # one byte per frame
         server = ScriptedWebSocketServer(headers=["Sec-WebSocket-Protocol: mqtt"], then=frames)
