@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -330,6 +331,7 @@ public:
         , resolver_{executor}
         , stream_{make_stream(executor, ctx_.get())}
         , buffer_(read_chunk_size)
+        , closed_{executor}
     {
     }
 
@@ -395,6 +397,15 @@ public:
     /// All the frames of one socket read at once: their payload, as one read of the stream.
     net::awaitable<read_result> read_frames()
     {
+        reading_ = true;
+        auto const result = co_await read_frames_once();
+        reading_ = false;
+        if (result.error) closed_.cancel(); // a close() waiting for the end of the connection goes on
+        co_return result;
+    }
+
+    net::awaitable<read_result> read_frames_once()
+    {
         payload_.clear();
         std::span<std::uint8_t const> input{spare_}; // what came with the handshake, once
         while (true) {
@@ -449,16 +460,22 @@ public:
             if (read_frames_) {
                 // Beast's close would wait for the answer through its own reads, which no longer
                 // see the connection: send the close frame (status 1000, masked as a client's
-                // must be) and end the connection; the server closes its side on either.
+                // must be), end our side (FIN after all our data), and wait, bounded, until the
+                // reader sees the server's close or end of stream (RFC 6455 §7.1.1): closing a
+                // socket with unread input resets it, which could lose what we sent last.
                 std::uint32_t const key = std::random_device{}();
                 std::array<std::uint8_t, 8> frame{0x88, 0x82, static_cast<std::uint8_t>(key >> 24), static_cast<std::uint8_t>(key >> 16),
                                                   static_cast<std::uint8_t>(key >> 8), static_cast<std::uint8_t>(key), 0x03, 0xE8};
                 frame[6] ^= frame[2];
                 frame[7] ^= frame[3];
                 lowest.expires_after(close_timeout);
-                (void)co_await net::async_write(lowest, net::buffer(frame), use_tuple);
+                auto [ec, n] = co_await net::async_write(lowest, net::buffer(frame), use_tuple);
                 error_code ignored;
-                lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                if (!ec && reading_) {
+                    closed_.expires_after(close_timeout);
+                    (void)co_await closed_.async_wait(use_tuple);
+                }
                 lowest.socket().close(ignored);
                 co_return;
             }
@@ -758,6 +775,8 @@ private:
     stream_type stream_;
     std::vector<std::uint8_t> buffer_;
     bool read_frames_ = false;          ///< ws: frames are read by frames_, not Beast
+    bool reading_ = false;              ///< read_frames() waits for the server
+    net::steady_timer closed_;          ///< close() waits on it for the server's end
     ws::frame_reader frames_;
     std::vector<std::uint8_t> spare_;   ///< bytes that came with the upgrade answer
     std::vector<std::uint8_t> payload_; ///< what read_frames() returns
