@@ -1,12 +1,16 @@
-// libFuzzer target for the sans-I/O MQTT layer: arbitrary bytes from a "broker", split at
-// arbitrary points, through the decoder and the session, with requests and timers in between.
-// Oracles: no crash or sanitizer report; every decoded packet encodes and decodes to itself.
+// libFuzzer target for the sans-I/O layers: arbitrary bytes from a "broker", split at
+// arbitrary points, through the MQTT decoder and session (with requests and timers in between)
+// and through the WebSocket frame reader.
+// Oracles: no crash or sanitizer report; every decoded packet encodes and decodes to itself;
+// the frame reader gives the same payload and stops however its input is split.
 #include "wsmqtt/mqtt/codec.hpp"
 #include "wsmqtt/mqtt/session.hpp"
+#include "wsmqtt/ws_frames.hpp"
 
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <vector>
 
 using namespace wsmqtt::mqtt;
 
@@ -59,6 +63,32 @@ void session_survives(std::span<std::uint8_t const> data, std::uint8_t control)
     }
 }
 
+struct frames_outcome {
+    std::vector<std::uint8_t> payload;
+    std::vector<int> stops;
+    bool operator==(frames_outcome const&) const = default;
+};
+
+frames_outcome read_frames(std::span<std::uint8_t const> data, std::size_t chunk)
+{
+    using wsmqtt::ws::frame_reader;
+    frame_reader r;
+    frames_outcome out;
+    for (std::size_t at = 0; at < data.size();) {
+        auto const piece = data.subspan(at, std::min(chunk, data.size() - at));
+        auto const got = r.read(piece, out.payload);
+        if (got.consumed > piece.size()) std::abort();
+        at += got.consumed;
+        if (got.what == frame_reader::stop::more) {
+            if (got.consumed != piece.size()) std::abort(); // "more" means all of it was taken
+            continue;
+        }
+        out.stops.push_back(static_cast<int>(got.what));
+        if (got.what != frame_reader::stop::ping) break; // close and errors end the connection
+    }
+    return out;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size)
@@ -68,5 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     std::span<std::uint8_t const> const rest{data + 1, size - 1};
     decoder_round_trips(rest, static_cast<std::size_t>((control & 0x0F) + 1));
     session_survives(rest, control);
+    if (read_frames(rest, static_cast<std::size_t>((control & 0x0F) + 1)) != read_frames(rest, rest.size() + 1))
+        std::abort(); // the split must not matter
     return 0;
 }
