@@ -206,10 +206,10 @@ constexpr std::size_t flush_at_once = 64 * 1024;
 /// Writes larger than this go out in parts of this size when progress is shown.
 constexpr std::size_t progress_step = 256 * 1024;
 
-/// The bytes of the session's output with its attached payloads in place.
-send_buffers send_pieces(mqtt::bytes const& bytes, std::vector<mqtt::session::attachment> const& attached)
+/// The bytes of the session's output with its attached payloads in place, into `pieces`.
+void gather_pieces(send_buffers& pieces, mqtt::bytes const& bytes, std::vector<mqtt::session::attachment> const& attached)
 {
-    send_buffers pieces;
+    pieces.clear();
     std::size_t from = 0;
     for (auto const& a : attached) {
         if (a.at > from) pieces.emplace_back(bytes.data() + from, a.at - from);
@@ -217,7 +217,6 @@ send_buffers send_pieces(mqtt::bytes const& bytes, std::vector<mqtt::session::at
         from = a.at;
     }
     if (bytes.size() > from) pieces.emplace_back(bytes.data() + from, bytes.size() - from);
-    return pieces;
 }
 
 /// `whole` cut into consecutive parts of at most `step` bytes.
@@ -388,7 +387,7 @@ private:
         }
     }
 
-    /// Transport -> session -> events; stdout is flushed once per read.
+    /// Transport -> session -> events; stdout is written when the reader is about to wait.
     net::awaitable<void> reader(std::uint64_t generation)
     {
         while (current(generation)) {
@@ -399,9 +398,8 @@ private:
                 break;
             }
             ++reads_;
-            drained_ = result.drained;
             session_.receive(result.data, clock::now());
-            after_session_input();
+            after_session_input(result.drained);
         }
     }
 
@@ -410,6 +408,7 @@ private:
     {
         mqtt::bytes buffer; // this connection's: a write of a lost connection may still use it
         std::vector<mqtt::session::attachment> attached; // large payloads, sent where they lie
+        send_buffers pieces;                             // both together, as one write
         auto* const transport = transport_.get();
         while (current(generation)) {
             auto& pending = session_.output();
@@ -428,7 +427,7 @@ private:
             std::swap(buffer, pending);
             attached.clear();
             std::swap(attached, session_.attachments());
-            auto const pieces = send_pieces(buffer, attached);
+            gather_pieces(pieces, buffer, attached);
             auto const size = net::buffer_size(pieces);
             std::optional<failure> error;
             if (progress_.enabled() && size > progress_step) {
@@ -469,7 +468,9 @@ private:
     }
 
     /// Handles what the session produced, writes stdout, wakes the writer and the timer.
-    void after_session_input()
+    /// `waits_next`: the reader will wait for the network next (the socket is drained, or this is
+    /// not a read), so stdout is written now rather than after the next scheduler rounds.
+    void after_session_input(bool waits_next = true)
     {
         while (auto e = session_.poll_event()) {
             std::visit([this](auto& ev) { on_event(ev); }, *e);
@@ -477,7 +478,7 @@ private:
         }
         if (!out_.buffer().empty()) {
             // A read that emptied the socket: the reader will wait next, write now.
-            if (drained_ || out_.buffer().size() >= flush_at_once) flush_stdout();
+            if (waits_next || out_.buffer().size() >= flush_at_once) flush_stdout();
             else schedule_flush();
         }
         if (!session_.output().empty()) writer_wakeup_.cancel();
@@ -887,7 +888,6 @@ private:
     std::size_t line_number_ = 0;
     std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
     std::uint64_t reads_ = 0;          ///< reads from the transport so far
-    bool drained_ = false;             ///< the last read took all the socket had
     std::uint64_t flush_seen_reads_ = 0;
     bool flush_scheduled_ = false;
     bool const colour_ = stderr_wants_colour();

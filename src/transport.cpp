@@ -408,13 +408,15 @@ public:
     {
         payload_.clear();
         std::span<std::uint8_t const> input{spare_}; // what came with the handshake, once
+        bool drained = false; // the last socket read took all there was
         while (true) {
             if (input.empty()) {
                 spare_.clear();
-                if (!payload_.empty()) co_return read_result{{payload_.data(), payload_.size()}, std::nullopt};
+                if (!payload_.empty()) co_return read_result{{payload_.data(), payload_.size()}, std::nullopt, drained};
                 auto [ec, n] = co_await stream_.next_layer().async_read_some(net::buffer(buffer_), use_tuple);
                 if (ec) co_return read_result{{}, connection_lost(ec)};
                 input = std::span<std::uint8_t const>{buffer_.data(), n};
+                drained = n < buffer_.size();
                 continue;
             }
             auto const r = frames_.read(input, payload_);
@@ -457,30 +459,9 @@ public:
     {
         auto& lowest = beast::get_lowest_layer(stream_);
         if constexpr (can_read_frames) {
-            if (read_frames_) {
-                // Beast's close would wait for the answer through its own reads, which no longer
-                // see the connection: send the close frame (status 1000, masked as a client's
-                // must be), end our side (FIN after all our data), and wait, bounded, until the
-                // reader sees the server's close or end of stream (RFC 6455 §7.1.1): closing a
-                // socket with unread input resets it, which could lose what we sent last.
-                std::uint32_t const key = std::random_device{}();
-                std::array<std::uint8_t, 8> frame{0x88, 0x82, static_cast<std::uint8_t>(key >> 24), static_cast<std::uint8_t>(key >> 16),
-                                                  static_cast<std::uint8_t>(key >> 8), static_cast<std::uint8_t>(key), 0x03, 0xE8};
-                frame[6] ^= frame[2];
-                frame[7] ^= frame[3];
-                lowest.expires_after(close_timeout);
-                auto [ec, n] = co_await net::async_write(lowest, net::buffer(frame), use_tuple);
-                error_code ignored;
-                lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
-                if (!ec && reading_) {
-                    closed_.expires_after(close_timeout);
-                    (void)co_await closed_.async_wait(use_tuple);
-                }
-                lowest.socket().close(ignored);
-                co_return;
-            }
-        }
-        if constexpr (Ws) {
+            if (read_frames_) co_await close_frames();
+            else (void)co_await stream_.async_close(websocket::close_code::normal, use_tuple);
+        } else if constexpr (Ws) {
             // Close handshake, bounded by the stream's handshake timeout; TLS teardown follows.
             (void)co_await stream_.async_close(websocket::close_code::normal, use_tuple);
         } else if constexpr (Tls) {
@@ -490,6 +471,29 @@ public:
         error_code ignored;
         lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
         lowest.socket().close(ignored);
+    }
+
+    /// The close when read_frames() reads: Beast's close would wait for the answer through its
+    /// own reads, which no longer see the connection. Sends the close frame (status 1000, masked
+    /// as a client's must be), ends our side (FIN after all our data), and waits, bounded, until
+    /// the reader sees the server's close or end of stream (RFC 6455 §7.1.1): closing a socket
+    /// with unread input resets it, which could lose what we sent last.
+    net::awaitable<void> close_frames()
+    {
+        auto& lowest = beast::get_lowest_layer(stream_);
+        std::uint32_t const key = std::random_device{}();
+        std::array<std::uint8_t, 8> frame{0x88, 0x82, static_cast<std::uint8_t>(key >> 24), static_cast<std::uint8_t>(key >> 16),
+                                          static_cast<std::uint8_t>(key >> 8), static_cast<std::uint8_t>(key), 0x03, 0xE8};
+        frame[6] ^= frame[2];
+        frame[7] ^= frame[3];
+        lowest.expires_after(close_timeout);
+        auto [ec, n] = co_await net::async_write(lowest, net::buffer(frame), use_tuple);
+        error_code ignored;
+        lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        if (!ec && reading_) {
+            closed_.expires_after(close_timeout);
+            (void)co_await closed_.async_wait(use_tuple);
+        }
     }
 
     void cancel() noexcept override

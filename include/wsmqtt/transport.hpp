@@ -24,7 +24,8 @@ struct read_result {
     std::span<std::uint8_t const> data;
     std::optional<failure> error;
     /// The read took all the socket had (it did not fill the buffer): nothing more is waiting.
-    /// A WebSocket read ends at each message whatever else is buffered: never drained.
+    /// A read through Beast's WebSocket stream ends at each message, whatever else is buffered:
+    /// never drained.
     bool drained = false;
 };
 
