@@ -39,7 +39,8 @@ net::awaitable<void> client_to_broker(websocket::stream<beast::tcp_stream>& ws, 
 {
     beast::flat_buffer buffer;
     while (true) {
-        auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
+        // Parts of a message as they come: a large message is not held until it is complete.
+        auto [ec, n] = co_await ws.async_read_some(buffer, 64 * 1024, use_tuple);
         if (ec) break;
         stats.payload_in += n;
         stats.wire_in = tcp_bytes_received(stats.client_fd);
@@ -80,36 +81,38 @@ void append_frame_header(std::vector<std::uint8_t>& out, std::size_t size)
 /// Like a broker's WebSocket listener: one binary frame per MQTT packet. The frames of one read
 /// from the broker go out in one socket write, straight to the TCP stream, so that the relay is
 /// not the bottleneck (the WebSocket stream itself is only used for the upgrade and the close).
+/// A frame's header goes out as soon as the packet's length is known and its payload as it
+/// comes: a large packet is not held until it is complete (a 16 MiB message would wait for all
+/// of it, twice over, and the benchmark would measure the relay).
 net::awaitable<void> broker_to_client_per_packet(websocket::stream<beast::tcp_stream>& ws, tcp::socket& broker)
 {
     std::vector<std::uint8_t> chunk(64 * 1024);
-    std::vector<std::uint8_t> pending;
+    std::vector<std::uint8_t> head; // the fixed header of the next packet, as far as it came
+    std::size_t remaining = 0;      // bytes of the current packet not relayed yet
     std::vector<std::uint8_t> out;
     while (true) {
         auto [ec, n] = co_await broker.async_read_some(net::buffer(chunk), use_tuple);
         if (ec) break;
-        pending.insert(pending.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
         out.clear();
-        std::size_t at = 0;
-        while (true) { // whole MQTT packets: type byte, 1-4 bytes of Remaining Length, body
-            std::size_t length = 0;
-            std::size_t multiplier = 1;
-            std::size_t header = 0;
-            for (std::size_t i = 1; i <= 4 && at + i < pending.size(); ++i) {
-                length += (pending[at + i] & 0x7Fu) * multiplier;
-                multiplier *= 128;
-                if ((pending[at + i] & 0x80) == 0) {
-                    header = i + 1;
-                    break;
-                }
+        for (std::size_t at = 0; at < n;) {
+            if (remaining > 0) {
+                auto const take = std::min(remaining, n - at);
+                out.insert(out.end(), chunk.begin() + static_cast<std::ptrdiff_t>(at),
+                           chunk.begin() + static_cast<std::ptrdiff_t>(at + take));
+                remaining -= take;
+                at += take;
+                continue;
             }
-            if (header == 0 || pending.size() - at < header + length) break;
-            append_frame_header(out, header + length);
-            out.insert(out.end(), pending.begin() + static_cast<std::ptrdiff_t>(at),
-                       pending.begin() + static_cast<std::ptrdiff_t>(at + header + length));
-            at += header + length;
+            // Type byte, then 1-4 bytes of Remaining Length; the last has its top bit clear.
+            head.push_back(chunk[at++]);
+            if (head.size() < 2 || (head.back() & 0x80) != 0) continue;
+            std::size_t length = 0;
+            for (std::size_t i = head.size() - 1; i >= 1; --i) length = length * 128 + (head[i] & 0x7Fu);
+            append_frame_header(out, head.size() + length);
+            out.insert(out.end(), head.begin(), head.end());
+            head.clear();
+            remaining = length;
         }
-        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(at));
         if (out.empty()) continue;
         auto [wec, wn] = co_await net::async_write(ws.next_layer(), net::buffer(out), use_tuple);
         if (wec) break;

@@ -48,6 +48,8 @@ using boost::system::error_code;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t read_chunk_size = 64 * 1024;
 constexpr auto close_timeout = std::chrono::seconds{2};
+/// Masking buffer for outgoing WebSocket frames: one socket write per this many bytes.
+constexpr std::size_t ws_write_buffer = 64 * 1024;
 
 std::string_view sv(beast::string_view s) noexcept { return {s.data(), s.size()}; }
 
@@ -706,6 +708,9 @@ private:
             deflate.client_enable = true; // offer it; the server decides (RFC 7692)
             stream_.set_option(deflate);
         }
+        // Client frames are masked in this buffer and written one buffer at a time: Beast's 4 KiB
+        // made a 16 MiB message 4096 socket writes (three times the time of the same over TCP).
+        stream_.write_buffer_bytes(ws_write_buffer);
         websocket::response_type response;
         std::vector<std::uint8_t> answer; // the bytes of the upgrade answer, and any after it
         stream_.next_layer().record(&answer);
