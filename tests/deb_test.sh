@@ -32,5 +32,11 @@ version=$("$root/usr/bin/wsmqtt" --version) || fail "the packaged binary does no
 rc=0
 "$root/usr/bin/wsmqtt" pub -L mqtt://127.0.0.1:1 -t t -m x --quiet || rc=$?
 [[ $rc -eq 1 ]] || fail "a refused connection should exit 1 (network), got $rc"
+# The TLS module is found relative to the binary: exit 3 would say "TLS support is not installed".
+modules=("$root"/usr/lib/wsmqtt/wsmqtt-tls.so "$root"/usr/lib/*/wsmqtt/wsmqtt-tls.so)
+[[ -f ${modules[0]} || -f ${modules[1]} ]] || fail "no TLS module in the package"
+rc=0
+"$root/usr/bin/wsmqtt" pub -L mqtts://127.0.0.1:1 -t t -m x --quiet || rc=$?
+[[ $rc -eq 1 ]] || fail "a refused mqtts:// connection should exit 1 (network), got $rc"
 man -l "$root/usr/share/man/man1/wsmqtt-sub.1" 2>/dev/null | grep -q -- '--topic' || fail "the packaged man page does not render"
 echo "the package installs and runs: $version"

@@ -4,8 +4,11 @@ compression, HTTP and SOCKS5 proxies, and secrets. Every server here is real and
 import os
 import pty
 import re
+import shutil
 import subprocess
 import tempfile
+import time
+import unittest
 
 from harness import (ENV, PASSWORD, USER, WSMQTT, BrokerTestCase, Subscriber, microsocks, nginx_gateway, run,
                      tinyproxy, ws_relay)
@@ -77,6 +80,16 @@ class Tls(BrokerTestCase):
                 lines = f.read().splitlines()
         self.assertTrue(any(l.startswith("CLIENT_TRAFFIC_SECRET_0 ") for l in lines), lines)
 
+    def test_ends_when_the_broker_closes(self):
+        # mosquitto closes at DISCONNECT, before it answers the WebSocket close; Beast's close
+        # timeout (2 s) used to keep wsmqtt running after that, over wss:// and --compress.
+        for args in (["-p", self.port("wss"), *self.ca()], ["-h", "127.0.0.1", "-p", self.port("ws"), "--compress"]):
+            with self.subTest(args=args):
+                start = time.monotonic()
+                got = run("pub", "-h", "localhost", *args, "-t", "tls/x", "-m", "x")
+                self.assertEqual(got.returncode, 0, got.stderr)
+                self.assertLess(time.monotonic() - start, 1.5)
+
     def test_insecure_says_so_once(self):
         got = self.publish("wss_wrongname", "--insecure", "-q", 1)
         self.assertEqual(got.returncode, 0)
@@ -85,6 +98,39 @@ class Tls(BrokerTestCase):
     def test_tls_options_refused_for_plain_transports(self):
         got = run("pub", "-L", f"ws://127.0.0.1:{self.port('ws')}", "--cert", "c.pem", "--key", "k.pem", "-t", "a", "-m", "x")
         self.assertSingleError(got, 2, "TLS options need a TLS transport")
+
+
+@unittest.skipIf(os.environ.get("WSMQTT_TLS_MODULE") == "0", "TLS is built into this binary (-DWSMQTT_TLS_MODULE=OFF)")
+class TlsModule(BrokerTestCase):
+    """wss:// and mqtts:// live in wsmqtt-tls.so, loaded only for them: other runs do not map
+    OpenSSL, and a binary without its module says so."""
+
+    def openssl_mapped(self, *args):
+        sub = Subscriber(*args, "-t", "module/x")
+        try:
+            sub.ready()
+            with open(f"/proc/{sub.process.pid}/maps") as f:
+                return re.findall(r"lib(?:ssl|crypto)\.so[.\d]*", f.read())
+        finally:
+            sub.kill()
+
+    def test_only_tls_runs_load_openssl(self):
+        self.assertEqual(self.openssl_mapped(*self.transport_args("ws")), [])
+        self.assertEqual(self.openssl_mapped(*self.transport_args("tcp")), [])
+        self.assertIn("libssl.so.3", self.openssl_mapped(*self.transport_args("wss")))
+        self.assertIn("libssl.so.3", self.openssl_mapped(*self.transport_args("tls")))
+
+    def test_binary_without_its_module(self):
+        with tempfile.TemporaryDirectory() as folder:
+            alone = shutil.copy(WSMQTT, folder)
+            for transport in ("wss", "tls"):
+                with self.subTest(transport=transport):
+                    got = subprocess.run([alone, "pub", *map(str, self.transport_args(transport)), "-t", "module/x", "-m", "x"],
+                                         capture_output=True, text=True, timeout=15, env=ENV)
+                    self.assertSingleError(got, 3, f"TLS support is not installed: wsmqtt-tls.so is neither in {folder} nor in")
+            got = subprocess.run([alone, "pub", *map(str, self.transport_args("ws")), "-t", "module/x", "-m", "x"],
+                                 capture_output=True, text=True, timeout=15, env=ENV)
+            self.assertEqual((got.returncode, got.stderr), (0, ""))
 
 
 class WebSocketGateway(BrokerTestCase):
