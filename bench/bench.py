@@ -299,6 +299,8 @@ def fmt_value(v, unit):
     if unit == "msg/s":
         return f"{v:,.0f}"
     if unit == "µs":
+        if v < 1e-5:
+            return f"{v * 1e6:.2f} µs"
         return f"{v * 1e6:.0f} µs" if v < 0.01 else f"{v * 1000:.1f} ms"
     if unit == "count":
         return f"{v:,.0f}"
@@ -328,31 +330,48 @@ def write_lines(path: Path, n: int, size: int):
             f.write(f"{i:08d}:{body}\n")   # size bytes of payload per line
 
 
-def subscriber(broker, peers, runs, n, workdir):
+def subscriber(broker, peers, runs, n, workdir, paused=False):
     lines = workdir / f"lines-{n}.txt"
-    write_lines(lines, n, 32)
-    sc = Scenario(f"2. Subscriber: {n:,} × 32-byte QoS 0 messages to /dev/null",
-                  [("rate", "msg/s", "msg/s", "high"), ("wall", "wall", "s", "low"), ("cpu", "CPU", "s", "low"),
-                   ("per_msg", "CPU per message", "µs", "low"), ("rss", "peak RSS", "MiB", "low")],
-                  "mosquitto_sub tcp",
-                  "The publisher is the same for all (`mosquitto_pub -l` over TCP), started once the subscriber "
-                  "is subscribed; wall runs from its start to the subscriber's last message. wsmqtt prints its "
-                  "default `Topic: <topic> | <payload>` lines, mosquitto_sub the payload. MQTT.js cannot stop "
-                  "after a count: its output goes to a pipe that the benchmark counts.")
+    if not lines.exists():
+        write_lines(lines, n, 32)
+    if paused:
+        sc = Scenario(f"2b. Subscriber, the messages waiting: {n:,} × 32-byte QoS 0 messages to /dev/null",
+                      [("cpu", "CPU", "s", "low"), ("per_msg", "CPU per message", "µs", "low"), ("rss", "peak RSS", "MiB", "low")],
+                      "mosquitto_sub tcp",
+                      "As above, but the subscriber is stopped (SIGSTOP) while the publisher runs and continued "
+                      "once it is done, so that the messages wait in the broker and the sockets: this is the cost "
+                      "of the data path alone. In table 2 a subscriber that keeps up with its broker goes to "
+                      "sleep and is woken up over and over, and the kernel's work for each wake-up (not the "
+                      "messages) is most of its CPU time.")
+    else:
+        sc = Scenario(f"2. Subscriber: {n:,} × 32-byte QoS 0 messages to /dev/null",
+                      [("rate", "msg/s", "msg/s", "high"), ("wall", "wall", "s", "low"), ("cpu", "CPU", "s", "low"),
+                       ("per_msg", "CPU per message", "µs", "low"), ("rss", "peak RSS", "MiB", "low")],
+                      "mosquitto_sub tcp",
+                      "The publisher is the same for all (`mosquitto_pub -l` over TCP), started once the subscriber "
+                      "is subscribed; wall runs from its start to the subscriber's last message. wsmqtt prints its "
+                      "default `Topic: <topic> | <payload>` lines, mosquitto_sub the payload. MQTT.js cannot stop "
+                      "after a count: its output goes to a pipe that the benchmark counts.")
     for run in range(runs):
         for name, (argv, counts_itself) in peers.subscriber("bench/sub", n, "x").items():
-            if name.startswith("MQTT.js") and not MQTTJS.exists():
+            if name.startswith("MQTT.js") and (paused or not MQTTJS.exists()):
                 continue
             client_id = f"bsub-{run}-{name.split()[0]}-{time.monotonic_ns() % 100000}"
             argv[argv.index("-i") + 1] = client_id
             m = Measured(argv, stdout=subprocess.DEVNULL if counts_itself else subprocess.PIPE)
             counter = None if counts_itself else LineCounter(m.proc.stdout)
             broker.wait_subscribed(client_id)
+            if paused: # the program itself, a child of the rusage launcher
+                program = int(Path(f"/proc/{m.proc.pid}/task/{m.proc.pid}/children").read_text().split()[0])
+                os.kill(program, signal.SIGSTOP)
             start = time.perf_counter()
             with lines.open("rb") as f:
                 pub = Measured(["mosquitto_pub", "-h", "127.0.0.1", "-p", broker.tcp, "-t", "bench/sub", "-l"], stdin=f)
                 pub.wait(300)
                 pub.check()
+            if paused:
+                time.sleep(0.5) # the broker sends on what it still holds
+                os.kill(program, signal.SIGCONT)
             if counts_itself:
                 s = m.wait(300)
                 m.check()
@@ -363,7 +382,10 @@ def subscriber(broker, peers, runs, n, workdir):
             wall = time.perf_counter() - start
             if got != n:
                 raise RuntimeError(f"{name} received {got} of {n}")
-            sc.add(name, rate=n / wall, wall=wall, cpu=s.cpu, per_msg=s.cpu / n, rss=s.rss)
+            if paused:
+                sc.add(name, cpu=s.cpu, per_msg=s.cpu / n, rss=s.rss)
+            else:
+                sc.add(name, rate=n / wall, wall=wall, cpu=s.cpu, per_msg=s.cpu / n, rss=s.rss)
     return sc
 
 
@@ -577,7 +599,7 @@ def main():
     only = set(args.only.split(",")) if args.only else None
 
     def wanted(k):
-        return only is None or k in only
+        return only is None or k in only or k.split("_")[0] in only
 
     for tool in ("mosquitto", "mosquitto_pub", "mosquitto_sub", "paho_c_pub"):
         if not shutil.which(tool):
@@ -596,6 +618,7 @@ def main():
             steps = [
                 ("one", lambda: one_shot(broker, peers, runs, sizes["oneshot_repeat"])),
                 ("sub", lambda: subscriber(broker, peers, runs, sizes["sub"], workdir)),
+                ("sub_waiting", lambda: subscriber(broker, peers, runs, sizes["sub"], workdir, paused=True)),
                 ("pub0", lambda: publisher(broker, peers, runs, sizes["pub0"], 0, workdir, not args.no_mqttjs_pub)),
                 ("pub1", lambda: publisher(broker, peers, runs, sizes["pub1"], 1, workdir, not args.no_mqttjs_pub)),
                 ("large", lambda: large(broker, peers, runs, sizes["large"], workdir)),
