@@ -189,9 +189,6 @@ template <bool Tls, bool Ws>
 class stream_transport final : public transport {
     using base_stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
     using stream_type = std::conditional_t<Ws, websocket::stream<tap_stream<base_stream>>, base_stream>;
-    /// Frames are read here, not by Beast (see ws_frames.hpp): over plain TCP, without
-    /// compression (Beast inflates), once the handshake's spare bytes are known.
-    static constexpr bool can_read_frames = Ws && !Tls;
     /// Without TLS, nothing: not even a null pointer whose destructor would reach OpenSSL.
     using context_type = std::conditional_t<Tls, std::unique_ptr<ssl::context>, std::monostate>;
 
@@ -254,7 +251,7 @@ public:
 
     net::awaitable<read_result> read() override
     {
-        if constexpr (can_read_frames)
+        if constexpr (Ws)
             if (read_frames_) co_return co_await read_frames();
         auto [ec, n] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
         if (ec) co_return read_result{{}, connection_lost(ec)};
@@ -329,16 +326,15 @@ public:
     net::awaitable<void> close() override
     {
         auto& lowest = beast::get_lowest_layer(stream_);
-        if constexpr (can_read_frames) {
-            if (read_frames_) co_await close_frames();
-            else {
+        if constexpr (Ws) {
+            if (read_frames_) {
+                co_await close_frames();
+            } else {
+                // --compress: Beast's close handshake, bounded by the stream's handshake
+                // timeout; TLS teardown follows.
                 (void)co_await stream_.async_close(websocket::close_code::normal, use_tuple);
                 stop_websocket_timer();
             }
-        } else if constexpr (Ws) {
-            // Close handshake, bounded by the stream's handshake timeout; TLS teardown follows.
-            (void)co_await stream_.async_close(websocket::close_code::normal, use_tuple);
-            stop_websocket_timer();
         } else if constexpr (Tls) {
             lowest.expires_after(close_timeout);
             (void)co_await stream_.async_shutdown(use_tuple);
@@ -350,9 +346,11 @@ public:
 
     /// The close when read_frames() reads: Beast's close would wait for the answer through its
     /// own reads, which no longer see the connection. Sends the close frame (status 1000, masked
-    /// as a client's must be), ends our side (FIN after all our data), and waits, bounded, until
-    /// the reader sees the server's close or end of stream (RFC 6455 §7.1.1): closing a socket
-    /// with unread input resets it, which could lose what we sent last.
+    /// as a client's must be), ends our side (FIN after all our data; over TLS that comes after
+    /// close_notify, below), and waits, bounded, until the reader sees the server's close or end
+    /// of stream (RFC 6455 §7.1.1): closing a socket with unread input resets it, which could
+    /// lose what we sent last. Over TLS, close_notify follows once the reader is done (it cannot
+    /// be sent while a read is pending on the TLS stream).
     net::awaitable<void> close_frames()
     {
         auto& lowest = beast::get_lowest_layer(stream_);
@@ -362,12 +360,20 @@ public:
         frame[6] ^= frame[2];
         frame[7] ^= frame[3];
         lowest.expires_after(close_timeout);
-        auto [ec, n] = co_await net::async_write(lowest, net::buffer(frame), use_tuple);
-        error_code ignored;
-        lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        auto [ec, n] = co_await net::async_write(stream_.next_layer(), net::buffer(frame), use_tuple);
+        if constexpr (!Tls) {
+            error_code ignored;
+            lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        }
         if (!ec && reading_) {
             closed_.expires_after(close_timeout);
             (void)co_await closed_.async_wait(use_tuple);
+        }
+        if constexpr (Tls) {
+            if (!ec && !reading_) {
+                lowest.expires_after(close_timeout);
+                (void)co_await tls_layer().async_shutdown(use_tuple);
+            }
         }
     }
 
@@ -635,7 +641,7 @@ private:
         if (sv(selected->value()) != subprotocol)
             co_return failure{exit_code::websocket, fmt::format("broker selected subprotocol '{}' instead of {}", sv(selected->value()), subprotocol)};
 
-        if constexpr (can_read_frames) {
+        if constexpr (Ws) {
             if (!cfg_.ws.compress) {
                 // Frames the server sent right behind its answer are in Beast's buffer: take
                 // them from the copy, after the answer's header (a 101 has no body).
@@ -678,7 +684,7 @@ private:
     tcp::resolver resolver_;
     stream_type stream_;
     std::vector<std::uint8_t> buffer_;
-    bool read_frames_ = false;          ///< ws: frames are read by frames_, not Beast
+    bool read_frames_ = false;          ///< ws/wss without --compress: frames are read by frames_, not Beast
     bool reading_ = false;              ///< read_frames() waits for the server
     net::steady_timer closed_;          ///< close() waits on it for the server's end
     ws::frame_reader frames_;

@@ -1,6 +1,15 @@
 // wss:// and mqtts://: the TLS transports, and everything in wsmqtt that calls OpenSSL. Built
 // as the module wsmqtt-tls.so, which the binary loads only for a TLS endpoint (see
 // make_transport in transport.cpp), or into the binary with -DWSMQTT_TLS_MODULE=OFF.
+// Built with hidden symbols, but for Asio's per-thread record of the running event loop: the
+// binary exports its own (cmake/wsmqtt-exports.list), and the module must use that one, or its
+// Asio code would not know it runs inside the loop. Declared here first, with default visibility.
+#pragma GCC visibility push(default)
+#include <boost/asio/detail/call_stack.hpp>
+#include <boost/asio/detail/thread_context.hpp>
+#include <boost/asio/detail/thread_info_base.hpp>
+#pragma GCC visibility pop
+
 #include "transport_impl.hpp"
 
 #include "tls_module.hpp"
