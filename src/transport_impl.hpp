@@ -641,16 +641,14 @@ private:
         if (sv(selected->value()) != subprotocol)
             co_return failure{exit_code::websocket, fmt::format("broker selected subprotocol '{}' instead of {}", sv(selected->value()), subprotocol)};
 
-        if constexpr (Ws) {
-            if (!cfg_.ws.compress) {
-                // Frames the server sent right behind its answer are in Beast's buffer: take
-                // them from the copy, after the answer's header (a 101 has no body).
-                constexpr std::string_view end_of_header = "\r\n\r\n";
-                auto const end = std::search(answer.begin(), answer.end(), end_of_header.begin(), end_of_header.end());
-                if (end != answer.end()) {
-                    spare_.assign(end + static_cast<std::ptrdiff_t>(end_of_header.size()), answer.end());
-                    read_frames_ = true;
-                }
+        if (!cfg_.ws.compress) {
+            // Frames the server sent right behind its answer are in Beast's buffer: take them
+            // from the copy, after the answer's header (a 101 has no body).
+            constexpr std::string_view end_of_header = "\r\n\r\n";
+            auto const end = std::search(answer.begin(), answer.end(), end_of_header.begin(), end_of_header.end());
+            if (end != answer.end()) {
+                spare_.assign(end + static_cast<std::ptrdiff_t>(end_of_header.size()), answer.end());
+                read_frames_ = true;
             }
         }
         stream_.binary(true); // [MQTT-6.0.0-1]
