@@ -251,15 +251,19 @@ public:
 
     net::awaitable<read_result> read() override
     {
-        if constexpr (Ws)
-            if (read_frames_) co_return co_await read_frames();
-        auto [ec, n] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
-        if (ec) co_return read_result{{}, connection_lost(ec)};
         if constexpr (Ws) {
+            if (read_frames_) co_return co_await read_frames();
+            // --compress: Beast reads (and inflates) one message at a time.
+            auto [ec, n] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
+            if (ec) co_return read_result{{}, connection_lost(ec)};
             if (stream_.got_text()) // MQTT travels in binary frames only [MQTT-6.0.0-1]
                 co_return read_result{{}, failure{exit_code::protocol, "protocol error: the broker sent a text WebSocket frame"}};
+            co_return read_result{{buffer_.data(), n}, std::nullopt, false}; // one message per read: never drained
+        } else {
+            auto [ec, n] = co_await read_source().async_read_some(net::buffer(buffer_), use_tuple);
+            if (ec) co_return read_result{{}, connection_lost(ec)};
+            co_return read_result{{buffer_.data(), n}, std::nullopt, n < buffer_.size()};
         }
-        co_return read_result{{buffer_.data(), n}, std::nullopt, !Ws && n < buffer_.size()};
     }
 
     /// All the frames of one socket read at once: their payload, as one read of the stream.
@@ -281,7 +285,7 @@ public:
             if (input.empty()) {
                 spare_.clear();
                 if (!payload_.empty()) co_return read_result{{payload_.data(), payload_.size()}, std::nullopt, drained};
-                auto [ec, n] = co_await stream_.next_layer().async_read_some(net::buffer(buffer_), use_tuple);
+                auto [ec, n] = co_await read_source().async_read_some(net::buffer(buffer_), use_tuple);
                 if (ec) co_return read_result{{}, connection_lost(ec)};
                 input = std::span<std::uint8_t const>{buffer_.data(), n};
                 drained = n < buffer_.size();
@@ -412,6 +416,17 @@ private:
             return stream_type(executor, *ctx);
         else
             return stream_type(executor);
+    }
+
+    /// Where MQTT bytes and WebSocket frames are read from: the TLS stream, or else the socket
+    /// itself (past the tap, which only records during the handshake, and Beast's timeouts,
+    /// which only bound the connect and the close).
+    auto& read_source() noexcept
+    {
+        if constexpr (Tls)
+            return tls_layer();
+        else
+            return beast::get_lowest_layer(stream_).socket();
     }
 
     beast::ssl_stream<beast::tcp_stream>& tls_layer() noexcept
