@@ -22,7 +22,7 @@ if grep -qE 'libstdc\+\+|libfmt|libboost' <<<"$info"; then fail "Depends names a
 
 root="$work/root"
 dpkg -x "$deb" "$root"
-for f in usr/bin/wsmqtt usr/share/man/man1/wsmqtt.1 usr/share/man/man1/wsmqtt-sub.1 usr/share/man/man1/wsmqtt-pub.1 \
+for f in usr/bin/wsmqtt usr/share/man/man1/wsmqtt.1.gz usr/share/man/man1/wsmqtt-sub.1.gz usr/share/man/man1/wsmqtt-pub.1.gz \
          usr/share/bash-completion/completions/wsmqtt usr/share/zsh/site-functions/_wsmqtt \
          usr/share/fish/vendor_completions.d/wsmqtt.fish; do
   [[ -e $root/$f ]] || fail "not in the package: /$f"
@@ -40,5 +40,5 @@ fi
 rc=0
 "$root/usr/bin/wsmqtt" pub -L mqtts://127.0.0.1:1 -t t -m x --quiet || rc=$?
 [[ $rc -eq 1 ]] || fail "a refused mqtts:// connection should exit 1 (network), got $rc"
-man -l "$root/usr/share/man/man1/wsmqtt-sub.1" 2>/dev/null | grep -q -- '--topic' || fail "the packaged man page does not render"
+man -l "$root/usr/share/man/man1/wsmqtt-sub.1.gz" 2>/dev/null | grep -q -- '--topic' || fail "the packaged man page does not render"
 echo "the package installs and runs: $version"

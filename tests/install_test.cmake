@@ -6,8 +6,8 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed: ${rc}")
 endif()
 foreach(f bin/wsmqtt share/bash-completion/completions/wsmqtt share/zsh/site-functions/_wsmqtt
-          share/fish/vendor_completions.d/wsmqtt.fish share/man/man1/wsmqtt.1 share/man/man1/wsmqtt-sub.1
-          share/man/man1/wsmqtt-pub.1)
+          share/fish/vendor_completions.d/wsmqtt.fish share/man/man1/wsmqtt.1.gz share/man/man1/wsmqtt-sub.1.gz
+          share/man/man1/wsmqtt-pub.1.gz)
   if(NOT EXISTS ${PREFIX}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()
