@@ -223,6 +223,8 @@ class Peers:
         return {
             "wsmqtt ws (relay)": ([WSMQTT, "sub", "-L", self.ws_relay(), "-t", topic, "-q", qos, "-C", count,
                                    "-i", client_id, *fmt], True),
+            "wsmqtt ws (mosquitto's ws listener)": ([WSMQTT, "sub", "-L", f"ws://127.0.0.1:{b.ws}/mqtt", "-t", topic, "-q", qos,
+                                                     "-C", count, "-i", client_id, *fmt], True),
             "wsmqtt mqtt://": ([WSMQTT, "sub", "-L", f"mqtt://127.0.0.1:{b.tcp}", "-t", topic, "-q", qos, "-C", count,
                                 "-i", client_id, *fmt], True),
             "mosquitto_sub tcp": (["mosquitto_sub", "-h", "127.0.0.1", "-p", b.tcp, "-t", topic, "-q", qos,
@@ -351,7 +353,9 @@ def subscriber(broker, peers, runs, n, workdir, paused=False):
                       "The publisher is the same for all (`mosquitto_pub -l` over TCP), started once the subscriber "
                       "is subscribed; wall runs from its start to the subscriber's last message. wsmqtt prints its "
                       "default `Topic: <topic> | <payload>` lines, mosquitto_sub the payload. MQTT.js cannot stop "
-                      "after a count: its output goes to a pipe that the benchmark counts.")
+                      "after a count: its output goes to a pipe that the benchmark counts. Through mosquitto's own "
+                      "ws listener every message comes in a socket write of its own, and the listener is slower "
+                      "than its TCP one: the rate there is the broker's.")
     for run in range(runs):
         for name, (argv, counts_itself) in peers.subscriber("bench/sub", n, "x").items():
             if name.startswith("MQTT.js") and (paused or not MQTTJS.exists()):
