@@ -344,7 +344,8 @@ def subscriber(broker, peers, runs, n, workdir, paused=False):
                       "once it is done, so that the messages wait in the broker and the sockets: this is the cost "
                       "of the data path alone. In table 2 a subscriber that keeps up with its broker goes to "
                       "sleep and is woken up over and over, and the kernel's work for each wake-up (not the "
-                      "messages) is most of its CPU time.")
+                      "messages) is most of its CPU time. mosquitto's own ws listener still sends the waiting "
+                      "messages one socket write each, so that row still pays for a wake-up per message.")
     else:
         sc = Scenario(f"2. Subscriber: {n:,} × 32-byte QoS 0 messages to /dev/null",
                       [("rate", "msg/s", "msg/s", "high"), ("wall", "wall", "s", "low"), ("cpu", "CPU", "s", "low"),
