@@ -87,22 +87,6 @@ std::unique_ptr<ssl::context> make_tls_context(config const& cfg, std::optional<
 /// The transport for a wss:// or mqtts:// endpoint.
 std::unique_ptr<transport> make_tls_transport(net::any_io_executor executor, config const& cfg);
 
-/// A read or write failed after the connection was up.
-template <bool Tls>
-failure connection_lost(error_code const& ec)
-{
-    if constexpr (Tls) {
-        if (auto f = client_certificate_problem(ec)) return *f;
-        if (ec == ssl::error::stream_truncated) return network_failure("connection closed by the broker");
-    }
-    // Masked or malformed frames, bad opcodes, reserved bits: the broker broke RFC 6455.
-    if (ec.category() == make_error_code(websocket::error::closed).category() && ec != websocket::error::closed)
-        return {exit_code::protocol, fmt::format("protocol error: WebSocket: {}", ec.message())};
-    if (ec == websocket::error::closed || ec == net::error::eof || ec == http::error::end_of_stream)
-        return network_failure("connection closed by the broker");
-    return network_failure(fmt::format("connection lost: {}", ec.message()));
-}
-
 /// Completion handler of tap_stream reads: keeps a copy of the bytes, then hands on.
 template <class Handler, class Buffers>
 struct recording_handler {
@@ -408,7 +392,20 @@ private:
             return {};
     }
 
-    static failure connection_lost(error_code const& ec) { return transport_detail::connection_lost<Tls>(ec); }
+    /// A read or write failed after the connection was up.
+    static failure connection_lost(error_code const& ec)
+    {
+        if constexpr (Tls) {
+            if (auto f = client_certificate_problem(ec)) return *f;
+            if (ec == ssl::error::stream_truncated) return network_failure("connection closed by the broker");
+        }
+        // Masked or malformed frames, bad opcodes, reserved bits: the broker broke RFC 6455.
+        if (ec.category() == make_error_code(websocket::error::closed).category() && ec != websocket::error::closed)
+            return {exit_code::protocol, fmt::format("protocol error: WebSocket: {}", ec.message())};
+        if (ec == websocket::error::closed || ec == net::error::eof || ec == http::error::end_of_stream)
+            return network_failure("connection closed by the broker");
+        return network_failure(fmt::format("connection lost: {}", ec.message()));
+    }
 
     static stream_type make_stream(net::any_io_executor executor, [[maybe_unused]] context_type const& ctx)
     {

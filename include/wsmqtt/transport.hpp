@@ -23,9 +23,10 @@ using send_buffers = std::vector<boost::asio::const_buffer>;
 struct read_result {
     std::span<std::uint8_t const> data;
     std::optional<failure> error;
-    /// The read took all the socket had (it did not fill the buffer): nothing more is waiting.
-    /// A read through Beast's WebSocket stream ends at each message, whatever else is buffered:
-    /// never drained.
+    /// The read took all there was (it did not fill the buffer): stdout is written now. Over
+    /// TLS a read ends with a TLS record (16 KiB at most), so there it may be a record that
+    /// ended, with more waiting: stdout is then written once per record, not per message. A
+    /// read through Beast's WebSocket stream (--compress) ends at each message: never drained.
     bool drained = false;
 };
 
