@@ -131,6 +131,12 @@ class TlsModule(BrokerTestCase):
             got = subprocess.run([alone, "pub", *map(str, self.transport_args("ws")), "-t", "module/x", "-m", "x"],
                                  capture_output=True, text=True, timeout=15, env=ENV)
             self.assertEqual((got.returncode, got.stderr), (0, ""))
+            # Something else under the module's name: one error line, still exit 3.
+            with open(os.path.join(folder, "wsmqtt-tls.so"), "w") as f:
+                f.write("not a shared object\n")
+            got = subprocess.run([alone, "pub", *map(str, self.transport_args("wss")), "-t", "module/x", "-m", "x"],
+                                 capture_output=True, text=True, timeout=15, env=ENV)
+            self.assertSingleError(got, 3, "cannot load the TLS module")
 
 
 class WebSocketGateway(BrokerTestCase):
