@@ -70,3 +70,16 @@ build_wsmqtt() {
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Runs a command with its output (stdout and stderr) cut to the lines matching REGEX; returns the
+# command's own status, not the filter's (a pipeline's `|| true` would hide a crash).
+# Usage: run_filtered REGEX COMMAND [ARGS...]
+run_filtered() {
+  local regex=$1 log status=0
+  shift
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 || status=$?
+  grep -E "$regex" "$log" || :
+  rm -f "$log"
+  return "$status"
+}

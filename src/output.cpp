@@ -442,7 +442,11 @@ stdout_writer::status stdout_writer::flush(std::string_view insert, std::size_t 
         if (n < 0) {
             if (errno == EINTR) continue;
             buffer_.clear();
-            return status::closed; // EPIPE (reader gone) or a dead terminal: nothing more to say
+            // EPIPE: the reader has gone (`| head -1`), a normal end. Anything else (ENOSPC, EIO,
+            // EBADF) lost output: an error.
+            if (errno == EPIPE) return status::closed;
+            error_ = errno;
+            return status::failed;
         }
         for (; first < parts.size() && n > 0; ++first) { // skip what was written
             auto const step = std::min(static_cast<std::size_t>(n), parts[first].iov_len);
@@ -454,6 +458,18 @@ stdout_writer::status stdout_writer::flush(std::string_view insert, std::size_t 
     }
     buffer_.clear();
     return status::ok;
+}
+
+void write_stderr(std::string_view text) noexcept
+{
+    // A closed or full stderr (`2>&-`, `2>/dev/full`, `| head` gone) loses the diagnostic, never
+    // the run: no exception, no retry but for a signal.
+    while (!text.empty()) {
+        auto const n = ::write(STDERR_FILENO, text.data(), text.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
 }
 
 } // namespace wsmqtt

@@ -1,12 +1,14 @@
 #include "wsmqtt/ws_frames.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace wsmqtt::ws {
 
 namespace {
 
-constexpr std::uint8_t continuation = 0x0, text = 0x1, binary = 0x2, close_frame = 0x8, ping = 0x9, pong = 0xA;
+constexpr std::uint8_t continuation = op_continuation, text = op_text, binary = op_binary, close_op = op_close, ping = op_ping,
+                       pong = op_pong;
 
 /// Header bytes once the first two are known: extended length (§5.2), and a masking key,
 /// which a server must not send but whose bytes are still counted to report it cleanly.
@@ -69,7 +71,7 @@ frame_reader::result frame_reader::read(std::span<std::uint8_t const> in, std::v
                 break;
             case text:
                 return fail("the broker sent a text WebSocket frame", at); // [MQTT-6.0.0-1]
-            case close_frame:
+            case close_op:
             case ping:
             case pong:
                 if (!fin_ || length > 125)
@@ -78,6 +80,11 @@ frame_reader::result frame_reader::read(std::span<std::uint8_t const> in, std::v
                 break;
             default:
                 return fail("WebSocket: a frame with the reserved opcode " + std::to_string(opcode_), at);
+            }
+            if (max_frame_ > 0 && length > max_frame_) {
+                error_ = "a WebSocket frame of " + std::to_string(length) + " bytes, over the limit of " + std::to_string(max_frame_) +
+                         " (--max-packet-size)";
+                return {stop::too_big, at};
             }
             in_frame_ = true;
             remaining_ = length;
@@ -92,9 +99,92 @@ frame_reader::result frame_reader::read(std::span<std::uint8_t const> in, std::v
         if (remaining_ > 0) break;
         in_frame_ = false;
         if (opcode_ == ping) return {stop::ping, at};
-        if (opcode_ == close_frame) return {stop::close, at};
+        if (opcode_ == close_op) return {stop::close, at};
     }
     return {stop::more, at};
+}
+
+close_status parse_close(std::string_view payload)
+{
+    close_status s;
+    if (payload.size() < 2) return s;
+    s.code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]));
+    s.reason = payload.substr(2);
+    return s;
+}
+
+std::string describe(close_status const& s)
+{
+    char const* name = nullptr;
+    switch (s.code) {
+    case 1000: name = "normal"; break;
+    case 1001: name = "going away"; break;
+    case 1002: name = "protocol error"; break;
+    case 1003: name = "unsupported data"; break;
+    case 1005: name = "no status"; break;
+    case 1007: name = "invalid data"; break;
+    case 1008: name = "policy violation"; break;
+    case 1009: name = "message too big"; break;
+    case 1011: name = "server error"; break;
+    case 1012: name = "service restart"; break;
+    case 1013: name = "try again later"; break;
+    default: break;
+    }
+    auto text = std::to_string(s.code);
+    if (name) text += std::string{" "} + name;
+    if (!s.reason.empty()) text += ": \"" + s.reason + "\"";
+    return text;
+}
+
+void append_frame_header(std::uint8_t opcode, std::uint64_t length, mask_key key, std::vector<std::uint8_t>& out)
+{
+    out.push_back(static_cast<std::uint8_t>(0x80 | opcode));
+    if (length < 126) {
+        out.push_back(static_cast<std::uint8_t>(0x80 | length));
+    } else if (length < 65536) {
+        out.push_back(0x80 | 126);
+        out.push_back(static_cast<std::uint8_t>(length >> 8));
+        out.push_back(static_cast<std::uint8_t>(length));
+    } else {
+        out.push_back(0x80 | 127);
+        for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(length >> shift));
+    }
+    out.insert(out.end(), key.begin(), key.end());
+}
+
+void apply_mask(std::span<std::uint8_t> data, mask_key key, std::uint64_t offset) noexcept
+{
+    // Eight bytes at a time: a large payload is masked at memory speed.
+    std::uint8_t rotated[8];
+    for (std::size_t i = 0; i < 8; ++i) rotated[i] = key[(offset + i) % 4];
+    std::uint64_t word;
+    std::memcpy(&word, rotated, 8);
+    std::size_t i = 0;
+    for (; i + 8 <= data.size(); i += 8) {
+        std::uint64_t v;
+        std::memcpy(&v, data.data() + i, 8);
+        v ^= word;
+        std::memcpy(data.data() + i, &v, 8);
+    }
+    for (; i < data.size(); ++i) data[i] ^= rotated[i % 8];
+}
+
+std::vector<std::uint8_t> control_frame(std::uint8_t opcode, std::string_view payload, mask_key key)
+{
+    payload = payload.substr(0, 125);
+    std::vector<std::uint8_t> out;
+    append_frame_header(opcode, payload.size(), key, out);
+    auto const at = out.size();
+    out.insert(out.end(), payload.begin(), payload.end());
+    apply_mask({out.data() + at, payload.size()}, key, 0);
+    return out;
+}
+
+std::vector<std::uint8_t> close_frame(std::uint16_t code, std::string_view reason, mask_key key)
+{
+    std::string payload{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+    payload += reason.substr(0, 123);
+    return control_frame(op_close, payload, key);
 }
 
 } // namespace wsmqtt::ws

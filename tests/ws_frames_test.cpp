@@ -127,3 +127,55 @@ TEST_CASE("what a server must not send is an error naming it", "[ws]")
         }
     }
 }
+
+TEST_CASE("a frame longer than the limit is refused from its header, before its payload (close 1009)", "[ws]")
+{
+    // A 2^62-byte frame header: the reader must not wait for keepalive to notice.
+    bytes const huge{0x82, 127, 0x40, 0, 0, 0, 0, 0, 0, 0};
+    frame_reader r{256 * 1024 * 1024};
+    bytes payload;
+    auto const got = r.read(huge, payload);
+    CHECK(got.what == frame_reader::stop::too_big);
+    CHECK_THAT(r.error(), Catch::Contains("4611686018427387904 bytes"));
+    frame_reader limited{100};
+    CHECK(limited.read(frame(0x82, filled(100, 1)), payload).what == frame_reader::stop::more);
+    CHECK(limited.read(frame(0x82, filled(101, 1)), payload).what == frame_reader::stop::too_big);
+}
+
+TEST_CASE("client frames: FIN, masked, each length encoding, unmasked they give the payload back (RFC 6455 5.2, 5.3)", "[ws]")
+{
+    wsmqtt::ws::mask_key const key{0x37, 0xfa, 0x21, 0x3d}; // RFC 6455 §5.7's example key
+    for (std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{125}, std::size_t{126}, std::size_t{65535}, std::size_t{65536}}) {
+        auto const data = filled(n, 9);
+        bytes out;
+        wsmqtt::ws::append_frame_header(wsmqtt::ws::op_binary, n, key, out);
+        std::size_t const header = n < 126 ? 2 : n < 65536 ? 4 : 10;
+        REQUIRE(out.size() == header + 4);
+        CHECK(out[0] == 0x82);
+        CHECK((out[1] & 0x80) == 0x80); // masked, as a client must
+        CHECK(bytes(out.end() - 4, out.end()) == bytes{0x37, 0xfa, 0x21, 0x3d});
+        // Masking in pieces at any offset is the same as masking in one go, and undoes itself.
+        auto whole = data;
+        wsmqtt::ws::apply_mask(whole, key, 0);
+        auto pieces = data;
+        for (std::size_t at = 0; at < n; at += 13)
+            wsmqtt::ws::apply_mask(std::span{pieces}.subspan(at, std::min<std::size_t>(13, n - at)), key, at);
+        CHECK(pieces == whole);
+        wsmqtt::ws::apply_mask(whole, key, 0);
+        CHECK(whole == data);
+    }
+    // §5.7: "Hello" masked with that key.
+    auto const hello = wsmqtt::ws::control_frame(0x1, "Hello", key);
+    CHECK(hello == bytes{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
+}
+
+TEST_CASE("close frames: status and reason both ways, in words", "[ws]")
+{
+    auto const f = wsmqtt::ws::close_frame(1002, "bad", {0, 0, 0, 0});
+    CHECK(f == bytes{0x88, 0x85, 0, 0, 0, 0, 0x03, 0xEA, 'b', 'a', 'd'});
+    auto const s = wsmqtt::ws::parse_close(std::string{"\x03\xE9going", 7});
+    CHECK(s.code == 1001);
+    CHECK(s.reason == "going");
+    CHECK(wsmqtt::ws::describe(s) == "1001 going away: \"going\"");
+    CHECK(wsmqtt::ws::describe(wsmqtt::ws::parse_close("")) == "1005 no status");
+}

@@ -15,8 +15,11 @@ enum class exit_code : int {
     protocol = 5,             ///< the broker broke MQTT (malformed or unexpected packet)
     subscription_refused = 6, ///< SUBACK 0x80 for a requested filter
     proxy = 7,                ///< the proxy refused, wants authentication, or cannot reach the broker
+    output = 8,               ///< stdout could not be written (disk full, I/O error); not EPIPE
+    internal = 9,             ///< out of memory, or a bug: an exception reached the top
     connack_base = 10,        ///< 10 + N: broker refused CONNECT with return code N (11..15)
     timeout = 27,             ///< -W seconds passed (mosquitto's code)
+    signal_base = 128,        ///< 128 + N: pub interrupted by signal N before the broker had every message
 };
 
 [[nodiscard]] constexpr int to_int(exit_code c) noexcept { return static_cast<int>(c); }

@@ -91,18 +91,26 @@ void append_json_string(std::string_view s, std::string& out);
 /// total "4.5 MiB, 1234 messages" (a pipe).
 [[nodiscard]] std::string progress_text(std::uint64_t done, std::optional<std::uint64_t> total, std::uint64_t messages);
 
+/// Writes `text` to stderr as it is; a failure (a closed or full stderr) is ignored, so a
+/// diagnostic that cannot be written never changes what the run does.
+void write_stderr(std::string_view text) noexcept;
+
 class stdout_writer {
 public:
-    enum class status { ok, closed };
+    /// closed: the reader has gone (EPIPE), a normal end; failed: error() says why (ENOSPC, EIO).
+    enum class status { ok, closed, failed };
 
     [[nodiscard]] std::string& buffer() noexcept { return buffer_; }
     /// Writes everything buffered. `closed` when the reader has gone (EPIPE): exit quietly.
     [[nodiscard]] status flush();
     /// Writes the buffer with `insert` written at offset `at` of it, without copying `insert`.
     [[nodiscard]] status flush(std::string_view insert, std::size_t at);
+    /// The errno of the last failed write.
+    [[nodiscard]] int error() const noexcept { return error_; }
 
 private:
     std::string buffer_;
+    int error_ = 0;
 };
 
 } // namespace wsmqtt

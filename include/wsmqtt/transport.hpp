@@ -8,13 +8,31 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace wsmqtt {
+
+/// What a transport needs to know: where to, through what, and how (not the whole config).
+struct transport_options {
+    wsmqtt::endpoint endpoint;
+    std::optional<wsmqtt::proxy> proxy;
+    tls_options tls;
+    websocket_options ws;    ///< its subprotocol already chosen (mqtt, or mqttv3.1 for MQTT 3.1)
+    std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
+    std::uint64_t max_frame = 0; ///< longer WebSocket frames from the broker are refused (0: any)
+    /// Diagnostic lines (-d): where we connect, the WebSocket upgrade's answer. Empty: none.
+    std::function<void(std::string const&)> trace;
+};
+
+/// The transport options of a run.
+[[nodiscard]] transport_options transport_options_from(config const& cfg);
 
 /// Bytes to send, in pieces: packets and the large payloads attached to them (written in place).
 using send_buffers = std::vector<boost::asio::const_buffer>;
@@ -23,11 +41,6 @@ using send_buffers = std::vector<boost::asio::const_buffer>;
 struct read_result {
     std::span<std::uint8_t const> data;
     std::optional<failure> error;
-    /// The read took all there was (it did not fill the buffer): stdout is written now. Over
-    /// TLS a read ends with a TLS record (16 KiB at most), so there it may be a record that
-    /// ended, with more waiting: stdout is then written once per record, not per message. A
-    /// read through Beast's WebSocket stream (--compress) ends at each message: never drained.
-    bool drained = false;
 };
 
 /// A byte pipe to the broker. One read and one write may be in flight at once.
@@ -38,22 +51,24 @@ public:
     transport& operator=(transport const&) = delete;
     virtual ~transport() = default;
 
-    /// Resolves, connects and runs the TLS and WebSocket handshakes, within the connect timeout.
+    /// Resolves, connects and runs the proxy, TLS and WebSocket handshakes, within the connect
+    /// timeout.
     virtual boost::asio::awaitable<std::optional<failure>> connect() = 0;
-    /// Waits for the next bytes from the broker.
+    /// Waits for the next bytes from the broker: all that one read of the socket brought.
     virtual boost::asio::awaitable<read_result> read() = 0;
-    /// Sends all of `data` (one WebSocket binary message for ws/wss).
+    /// Sends all of `data` (ws/wss: as one binary message).
     virtual boost::asio::awaitable<std::optional<failure>> write(send_buffers const& data) = 0;
-    /// Sends `data` as one part of a message that ends with the part marked `last` (for ws/wss,
-    /// WebSocket fragments of one binary message): large writes in steps, for --progress.
-    virtual boost::asio::awaitable<std::optional<failure>> write_part(send_buffers const& data, bool last) = 0;
-    /// Closes politely (WebSocket close, TLS close_notify), bounded in time; errors ignored.
-    virtual boost::asio::awaitable<void> close() = 0;
-    /// Aborts everything now: pending operations complete with an error.
+    /// Our side is done (after DISCONNECT): the WebSocket close frame, then FIN where it can be
+    /// sent. read() then reports the broker's end. Errors are ignored.
+    virtual boost::asio::awaitable<void> shutdown() = 0;
+    /// We fail the connection: the WebSocket close frame says why (1002 protocol error, 1009
+    /// too big; RFC 6455 §7.4.1), best effort.
+    virtual boost::asio::awaitable<void> fail(std::uint16_t ws_status) = 0;
+    /// Closes the socket now: every pending operation completes with an error.
     virtual void cancel() noexcept = 0;
 };
 
-/// The transport for the configured endpoint. TLS state is created only for wss:// and mqtts://.
-[[nodiscard]] std::unique_ptr<transport> make_transport(boost::asio::any_io_executor executor, config const& cfg);
+/// The transport for the endpoint. TLS state is created only for wss:// and mqtts://.
+[[nodiscard]] std::unique_ptr<transport> make_transport(boost::asio::any_io_executor executor, transport_options options);
 
 } // namespace wsmqtt

@@ -479,6 +479,7 @@ void decoder::feed(std::span<std::uint8_t const> data)
     if (large_ && large_missing_ > 0) {
         // The payload of a large PUBLISH goes straight to its place: no second copy.
         auto const n = std::min(large_missing_, data.size());
+        grow_large_payload(n);
         large_->payload.append(reinterpret_cast<char const*>(data.data()), n);
         large_missing_ -= n;
         data = data.subspan(n);
@@ -544,16 +545,29 @@ bool decoder::start_large_publish(fixed_header const& header, std::span<std::uin
     if ((ec = decode_publish_head(header.flags, r, m))) return false;
     auto const payload_size = header.remaining_length - head;
     auto const here = std::min(payload_size, body.size() - head);
-    m.payload.reserve(payload_size);
-    m.payload.assign(reinterpret_cast<char const*>(body.data() + head), here);
-    large_missing_ = payload_size - here;
+    large_missing_ = payload_size;
     large_ = std::move(m);
+    grow_large_payload(here);
+    large_->payload.assign(reinterpret_cast<char const*>(body.data() + head), here);
+    large_missing_ -= here;
     start_ += header.header_size + head + here;
     if (start_ == buffer_.size()) {
         buffer_.clear();
         start_ = 0;
     }
     return true;
+}
+
+void decoder::grow_large_payload(std::size_t coming)
+{
+    // Never reserve what the header announces before the bytes arrive (a header may announce
+    // 256 MiB and send nothing): grow fourfold from what has come, up to the announced size, so
+    // that a real large message is copied a few times only.
+    auto& payload = large_->payload;
+    auto const needed = payload.size() + coming;
+    if (needed <= payload.capacity()) return;
+    auto const total = payload.size() + large_missing_; // what the header announced
+    payload.reserve(std::min(total, std::max(needed, 4 * payload.capacity() + stream_threshold)));
 }
 
 std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error_code& ec)

@@ -34,6 +34,8 @@ public:
         case errc::server_only_packet: return "broker sent a packet only clients may send";
         case errc::unknown_packet_id: return "acknowledgement for a packet identifier not in use";
         case errc::suback_count_mismatch: return "SUBACK return codes do not match the request";
+        case errc::qos2_answered_with_puback: return "the broker answered a QoS 2 PUBLISH with PUBACK (it supports QoS 1 at most)";
+        case errc::acknowledgement_out_of_order: return "an acknowledgement that does not fit the message's QoS flow";
         case errc::connack_timeout: return "no CONNACK from the broker in time";
         case errc::pingresp_timeout: return "no PINGRESP from the broker within the keepalive";
         case errc::connection_refused: return "connection refused by broker";

@@ -46,7 +46,7 @@ void session::start(time_point now)
         for (auto const* o : order) requeued_.push_back({o->message, o->large});
         for (auto const& [id, o] : outgoing_) release_packet_id(id);
         outgoing_.clear();
-        awaiting_pubrel_.clear();
+        received_qos2_.clear();
     }
     for (auto const& [id, subs] : pending_subscribe_) release_packet_id(id);
     pending_subscribe_.clear();
@@ -65,6 +65,7 @@ void session::receive(std::span<std::uint8_t const> data, time_point now)
 {
     if (state_ == state::failed || state_ == state::idle) return;
     decoder_.feed(data);
+    last_input_ = now;
     std::error_code ec;
     while (state_ != state::failed) {
         auto p = decoder_.next(ec);
@@ -88,16 +89,17 @@ void session::handle(packet&& p, time_point now)
             [&](mqtt::publish& m) { on_publish(std::move(m), now); },
             [&](puback const& a) {
                 auto const it = outgoing_.find(a.packet_id);
-                if (it == outgoing_.end() || it->second.step != stage::awaiting_puback)
-                    return fail(errc::unknown_packet_id);
+                if (it == outgoing_.end()) return ignore(4, a.packet_id);
+                if (it->second.step == stage::awaiting_pubrec) return fail(errc::qos2_answered_with_puback);
+                if (it->second.step != stage::awaiting_puback) return fail(errc::acknowledgement_out_of_order);
                 outgoing_.erase(it);
                 release_packet_id(a.packet_id); // [MQTT-2.3.1-3]
                 events_.emplace_back(publish_complete{a.packet_id});
             },
             [&](pubrec const& a) {
                 auto const it = outgoing_.find(a.packet_id);
-                if (it == outgoing_.end() || it->second.step == stage::awaiting_puback)
-                    return fail(errc::unknown_packet_id);
+                if (it == outgoing_.end()) return ignore(5, a.packet_id);
+                if (it->second.step == stage::awaiting_puback) return fail(errc::acknowledgement_out_of_order);
                 // PUBREL with the same id; the PUBLISH is never sent again [MQTT-4.3.3-1].
                 it->second.step = stage::awaiting_pubcomp;
                 it->second.message.payload = {};
@@ -105,17 +107,14 @@ void session::handle(packet&& p, time_point now)
                 send(pubrel{a.packet_id}, now);
             },
             [&](pubrel const& a) {
-                // Deliver now; answer PUBCOMP even for an unknown id [MQTT-4.3.3-2].
-                if (auto const it = awaiting_pubrel_.find(a.packet_id); it != awaiting_pubrel_.end()) {
-                    events_.emplace_back(message_received{std::move(it->second)});
-                    awaiting_pubrel_.erase(it);
-                }
+                // The identifier may be used again; PUBCOMP even for an unknown id [MQTT-4.3.3-2].
+                received_qos2_.erase(a.packet_id);
                 send(pubcomp{a.packet_id}, now);
             },
             [&](pubcomp const& a) {
                 auto const it = outgoing_.find(a.packet_id);
-                if (it == outgoing_.end() || it->second.step != stage::awaiting_pubcomp)
-                    return fail(errc::unknown_packet_id);
+                if (it == outgoing_.end()) return ignore(7, a.packet_id);
+                if (it->second.step != stage::awaiting_pubcomp) return fail(errc::acknowledgement_out_of_order);
                 outgoing_.erase(it);
                 release_packet_id(a.packet_id);
                 events_.emplace_back(publish_complete{a.packet_id});
@@ -156,24 +155,19 @@ void session::on_connack(connack const& c, time_point now)
 
 void session::on_publish(mqtt::publish&& m, time_point now)
 {
-    switch (m.qos) {
-    case qos::at_most_once:
-        events_.emplace_back(message_received{std::move(m)});
-        break;
-    case qos::at_least_once: {
-        auto const id = m.packet_id;
-        events_.emplace_back(message_received{std::move(m)});
-        send(puback{id}, now); // [MQTT-4.3.2-2]
-        break;
+    // Acknowledged when the event is taken (poll_event), not here.
+    if (m.qos == qos::exactly_once && !received_qos2_.insert(m.packet_id).second) {
+        // Delivered already, PUBREL not yet seen: acknowledged again, not delivered twice
+        // [MQTT-4.3.3-2].
+        send(pubrec{m.packet_id}, now);
+        return;
     }
-    case qos::exactly_once: {
-        auto const id = m.packet_id;
-        // A repeated PUBLISH before PUBREL is acknowledged again but kept once [MQTT-4.3.3-2].
-        awaiting_pubrel_.try_emplace(id, std::move(m));
-        send(pubrec{id}, now);
-        break;
-    }
-    }
+    events_.emplace_back(message_received{std::move(m)});
+}
+
+void session::ignore(std::uint8_t type, std::uint16_t packet_id)
+{
+    events_.emplace_back(ignored_acknowledgement{type, packet_id});
 }
 
 void session::resend_unacknowledged(time_point now)
@@ -315,6 +309,12 @@ std::optional<event> session::poll_event()
     if (events_.empty()) return std::nullopt;
     event e = std::move(events_.front());
     events_.pop_front();
+    // The message is handed over now: acknowledge it [MQTT-4.3.2-2, MQTT-4.3.3-2]. Not after
+    // DISCONNECT, nor on a connection that failed: the broker then keeps it for the session.
+    if (auto const* m = std::get_if<message_received>(&e); m && state_ == state::connected) {
+        if (m->message.qos == qos::at_least_once) send(puback{m->message.packet_id}, last_input_);
+        else if (m->message.qos == qos::exactly_once) send(pubrec{m->message.packet_id}, last_input_);
+    }
     return e;
 }
 

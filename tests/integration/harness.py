@@ -457,6 +457,7 @@ class ScriptedWebSocketServer(OneConnectionServer):
         self.status, self.headers, self.upgrade, self.then = status, list(headers), upgrade, then
         self.request_line, self.request_headers = None, {}
         self.client_opcodes = []  # of the frames the client sent, in order
+        self.client_closes = []   # status codes of the client's close frames
         super().__init__()
 
     def handle(self, conn):
@@ -494,6 +495,9 @@ class ScriptedWebSocketServer(OneConnectionServer):
                     break
                 self.client_opcodes.append(frames[0] & 0x0F)
                 if frames[0] & 0x0F == 8:
+                    key = frames[offset - 4:offset] if frames[1] & 0x80 else b"\0\0\0\0"
+                    body = bytes(b ^ key[i % 4] for i, b in enumerate(frames[offset:offset + length]))
+                    self.client_closes.append(int.from_bytes(body[:2], "big") if len(body) >= 2 else None)
                     return
                 frames = frames[offset + length:]
             chunk = conn.recv(4096)

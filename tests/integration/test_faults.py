@@ -213,7 +213,14 @@ class Interrupted(unittest.TestCase):
         time.sleep(0.5)
         self.assertIsNone(pub.poll(), "exited without waiting for the acknowledgements")
         pub.send_signal(signal.SIGINT)
-        self.assertEqual(pub.wait(timeout=10), 1)
+        self.assertEqual(pub.wait(timeout=10), 128 + signal.SIGINT)  # as a shell reports it
+        self.assertEqual(pub.stderr.read().decode(),
+                         "wsmqtt: error: interrupted: 3 messages not acknowledged by the broker\n")
+
+    def test_one_signal_waits_a_moment_only_then_reports_the_loss(self):
+        pub = self.start("-k", "60")
+        pub.send_signal(signal.SIGTERM)
+        self.assertEqual(pub.wait(timeout=10), 128 + signal.SIGTERM)  # not bounded by keepalive
         self.assertEqual(pub.stderr.read().decode(),
                          "wsmqtt: error: interrupted: 3 messages not acknowledged by the broker\n")
 

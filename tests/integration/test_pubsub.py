@@ -54,7 +54,10 @@ class PublishSubscribe(BrokerTestCase):
         code, _ = sub.finish()
         self.assertEqual(code, 0)
         sub_sent = [l.split()[2] for l in sub.stderr_lines if l.startswith("wsmqtt: sent")]
-        self.assertEqual(sub_sent, ["CONNECT", "SUBSCRIBE", "PUBREC", "PUBCOMP", "DISCONNECT"])
+        # Delivered on PUBLISH and acknowledged with PUBREC (method A of §4.3.3); -C 1 then ends
+        # the run at once, so that nothing it did not print is acknowledged. A persistent
+        # session's PUBREL goes to the next run, which answers PUBCOMP.
+        self.assertEqual(sub_sent, ["CONNECT", "SUBSCRIBE", "PUBREC", "DISCONNECT"])
 
     def test_several_messages_arrive_in_order_and_count_stops(self):
         args = self.transport_args("ws")

@@ -100,45 +100,6 @@ class Tls(BrokerTestCase):
         self.assertSingleError(got, 2, "TLS options need a TLS transport")
 
 
-@unittest.skipIf(os.environ.get("WSMQTT_TLS_MODULE") == "0", "TLS is built into this binary (-DWSMQTT_TLS_MODULE=OFF)")
-class TlsModule(BrokerTestCase):
-    """wss:// and mqtts:// live in wsmqtt-tls.so, loaded only for them: other runs do not map
-    OpenSSL, and a binary without its module says so."""
-
-    def openssl_mapped(self, *args):
-        sub = Subscriber(*args, "-t", "module/x")
-        try:
-            sub.ready()
-            with open(f"/proc/{sub.process.pid}/maps") as f:
-                return re.findall(r"lib(?:ssl|crypto)\.so[.\d]*", f.read())
-        finally:
-            sub.kill()
-
-    def test_only_tls_runs_load_openssl(self):
-        self.assertEqual(self.openssl_mapped(*self.transport_args("ws")), [])
-        self.assertEqual(self.openssl_mapped(*self.transport_args("tcp")), [])
-        self.assertIn("libssl.so.3", self.openssl_mapped(*self.transport_args("wss")))
-        self.assertIn("libssl.so.3", self.openssl_mapped(*self.transport_args("tls")))
-
-    def test_binary_without_its_module(self):
-        with tempfile.TemporaryDirectory() as folder:
-            alone = shutil.copy(WSMQTT, folder)
-            for transport in ("wss", "tls"):
-                with self.subTest(transport=transport):
-                    got = subprocess.run([alone, "pub", *map(str, self.transport_args(transport)), "-t", "module/x", "-m", "x"],
-                                         capture_output=True, text=True, timeout=15, env=ENV)
-                    self.assertSingleError(got, 3, f"TLS support is not installed: wsmqtt-tls.so is neither in {folder} nor in")
-            got = subprocess.run([alone, "pub", *map(str, self.transport_args("ws")), "-t", "module/x", "-m", "x"],
-                                 capture_output=True, text=True, timeout=15, env=ENV)
-            self.assertEqual((got.returncode, got.stderr), (0, ""))
-            # Something else under the module's name: one error line, still exit 3.
-            with open(os.path.join(folder, "wsmqtt-tls.so"), "w") as f:
-                f.write("not a shared object\n")
-            got = subprocess.run([alone, "pub", *map(str, self.transport_args("wss")), "-t", "module/x", "-m", "x"],
-                                 capture_output=True, text=True, timeout=15, env=ENV)
-            self.assertSingleError(got, 3, "cannot load the TLS module")
-
-
 class WebSocketGateway(BrokerTestCase):
     """nginx in front of mosquitto: upgrades only on /broker/mqtt with X-Token: letmein."""
 

@@ -68,6 +68,8 @@ public:
 
 private:
     bool start_large_publish(fixed_header const& header, std::span<std::uint8_t const> pending, std::error_code& ec);
+    /// Room in the large PUBLISH's payload for `coming` more bytes.
+    void grow_large_payload(std::size_t coming);
 
     std::size_t max_packet_size_;
     bytes buffer_;

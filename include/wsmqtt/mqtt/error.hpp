@@ -29,6 +29,8 @@ enum class errc {
     server_only_packet,             ///< CONNECT/SUBSCRIBE/UNSUBSCRIBE/PINGREQ/DISCONNECT from a server
     unknown_packet_id,              ///< an acknowledgement for an identifier not in flight [MQTT-2.3.1-7]
     suback_count_mismatch,          ///< SUBACK codes do not match the filters [MQTT-3.9.3-1]
+    qos2_answered_with_puback,      ///< PUBACK for a QoS 2 PUBLISH: the broker does QoS 1 at most
+    acknowledgement_out_of_order,   ///< PUBREC for QoS 1, PUBCOMP before PUBREL: the QoS flows disagree
     // Session state.
     connack_timeout,                ///< no CONNACK within the connect timeout (§3.2)
     pingresp_timeout,               ///< no PINGRESP in time (§3.1.2.10)

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <span>
@@ -39,13 +40,19 @@ struct subscribe_complete {
     std::vector<std::uint8_t> return_codes;  ///< one per subscription, 0x80 = refused
 };
 struct unsubscribe_complete { std::uint16_t packet_id = 0; };
+/// PUBACK, PUBREC or PUBCOMP for an identifier not in use: a harmless broker slip, ignored
+/// (as mosquitto_sub and MQTT.js do); reported for -d.
+struct ignored_acknowledgement {
+    std::uint8_t type = 0; ///< packet type number (4 PUBACK, 5 PUBREC, 7 PUBCOMP)
+    std::uint16_t packet_id = 0;
+};
 /// The session cannot go on: close the connection. `connack_code` is set for a refused CONNECT.
 struct session_failed {
     std::error_code ec;
     std::uint8_t connack_code = 0;
 };
 using event = std::variant<connected, message_received, publish_complete, subscribe_complete,
-                           unsubscribe_complete, session_failed>;
+                           unsubscribe_complete, ignored_acknowledgement, session_failed>;
 
 /// Result of a request: the packet identifier used (0 for QoS 0) or why it was refused.
 struct request {
@@ -77,10 +84,13 @@ public:
 
     /// When on_timer() must next be called, if ever.
     [[nodiscard]] std::optional<time_point> next_deadline() const noexcept;
-    /// Next event, oldest first.
+    /// Next event, oldest first. A message is acknowledged (PUBACK, PUBREC) when its event is
+    /// taken here, not when it arrives: a message the caller never takes (it stopped after -C,
+    /// and sent DISCONNECT) is never acknowledged, so a persistent session gets it again.
     [[nodiscard]] std::optional<event> poll_event();
     /// Bytes to send, all queued packets together; the caller sends and clears them.
     [[nodiscard]] bytes& output() noexcept { return output_; }
+    [[nodiscard]] bytes const& output() const noexcept { return output_; }
 
     /// The payload of a large PUBLISH, sent from where it lies instead of copied into output():
     /// it goes `at` bytes into output(). Shared with the session while it may be sent again.
@@ -94,6 +104,8 @@ public:
     [[nodiscard]] std::vector<attachment>& attachments() noexcept { return attachments_; }
 
     [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
+    /// DISCONNECT is queued or sent: the end of this connection is ours.
+    [[nodiscard]] bool is_disconnecting() const noexcept { return state_ == state::disconnecting; }
     /// Outgoing QoS 1/2 messages not yet fully acknowledged (including those waiting to be
     /// sent again after a reconnect).
     [[nodiscard]] std::size_t in_flight() const noexcept { return outgoing_.size() + requeued_.size(); }
@@ -126,6 +138,7 @@ private:
     void on_connack(connack const& c, time_point now);
     void on_publish(mqtt::publish&& m, time_point now);
     void fail(std::error_code ec, std::uint8_t connack_code = 0);
+    void ignore(std::uint8_t type, std::uint16_t packet_id);
     void resend_unacknowledged(time_point now);
     [[nodiscard]] std::uint16_t allocate_packet_id() noexcept;
     void release_packet_id(std::uint16_t id) noexcept { ids_in_use_.reset(id); }
@@ -142,9 +155,11 @@ private:
     std::uint16_t next_id_ = 1;
     std::uint64_t next_sequence_ = 0;
     std::map<std::uint16_t, outgoing> outgoing_;                         ///< QoS 1/2 we sent
-    /// Incoming QoS 2 messages: PUBREC sent, delivered when PUBREL arrives (method B of
-    /// §4.3.3, as libmosquitto does), so PUBCOMP always precedes a DISCONNECT that follows.
-    std::map<std::uint16_t, mqtt::publish> awaiting_pubrel_;
+    /// Incoming QoS 2 messages delivered, and so acknowledged with PUBREC, until their PUBREL:
+    /// a repeated PUBLISH with one of these identifiers is not delivered again (method A of
+    /// §4.3.3). Delivering on PUBLISH lets a run stop after -C without having acknowledged
+    /// anything it did not print; a PUBREL that comes to the next run is answered all the same.
+    std::set<std::uint16_t> received_qos2_;
     /// With CleanSession=1 a reconnect starts a new session: unacknowledged messages are
     /// published again as new ones once it is up, so that none is lost.
     std::vector<queued> requeued_;
@@ -153,6 +168,7 @@ private:
 
     time_point connack_deadline_{};
     time_point last_sent_{};
+    time_point last_input_{}; ///< of the last receive(): when poll_event() acknowledges
     bool ping_outstanding_ = false;
     time_point ping_deadline_{};
 };

@@ -1,23 +1,19 @@
-// wss:// and mqtts://: the TLS transports, and everything in wsmqtt that calls OpenSSL. Built
-// as the module wsmqtt-tls.so, which the binary loads only for a TLS endpoint (see
-// make_transport in transport.cpp), or into the binary with -DWSMQTT_TLS_MODULE=OFF.
-// Built with hidden symbols, but for Asio's per-thread record of the running event loop: the
-// binary exports its own (cmake/wsmqtt-exports.list), and the module must use that one, or its
-// Asio code would not know it runs inside the loop. Declared here first, with default visibility.
-#pragma GCC visibility push(default)
-#include <boost/asio/detail/call_stack.hpp>
-#include <boost/asio/detail/thread_context.hpp>
-#include <boost/asio/detail/thread_info_base.hpp>
-#pragma GCC visibility pop
+// TLS for wss:// and mqtts://: the client context, and certificate problems in words. Asio's
+// TLS stream and OpenSSL; no Beast.
+#include "tls.hpp"
 
-#include "transport_impl.hpp"
-
-#include "tls_module.hpp"
+#include <boost/asio/ip/address_v6.hpp>
+#include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include <cerrno>
 #include <cstring>
 
-namespace wsmqtt::transport_detail {
+namespace wsmqtt::tls {
+
+namespace net = boost::asio;
+using boost::system::error_code;
 namespace {
 
 /// Where --tls-keylog writes: kept with the SSL_CTX, closed with it.
@@ -124,14 +120,13 @@ failure verify_failure(long result, endpoint const& ep, std::string const& names
 
 /// The TLS client context, made only for wss:// and mqtts:// runs (so ws:// pays nothing for
 /// the CA store).
-std::unique_ptr<ssl::context> make_tls_context(config const& cfg, std::optional<failure>& error)
+std::unique_ptr<ssl::context> make_context(tls_options const& tls, std::optional<failure>& error)
 {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
     auto* const native = ctx->native_handle();
     auto const fail = [&](std::string message) {
         if (!error) error = failure{exit_code::tls, std::move(message)};
     };
-    auto const& tls = cfg.tls;
     SSL_CTX_set_min_proto_version(native, tls.version == "tlsv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
     if (tls.version == "tlsv1.2") SSL_CTX_set_max_proto_version(native, TLS1_2_VERSION);
     if (!tls.ciphers.empty() && SSL_CTX_set_cipher_list(native, tls.ciphers.c_str()) != 1)
@@ -178,20 +173,4 @@ std::unique_ptr<ssl::context> make_tls_context(config const& cfg, std::optional<
     return ctx;
 }
 
-std::unique_ptr<transport> make_tls_transport(net::any_io_executor executor, config const& cfg)
-{
-    if (cfg.endpoint.scheme == scheme::wss) return std::make_unique<stream_transport<true, true>>(executor, cfg);
-    return std::make_unique<stream_transport<true, false>>(executor, cfg);
-}
-
-} // namespace wsmqtt::transport_detail
-
-#if WSMQTT_TLS_MODULE
-extern "C" WSMQTT_TLS_EXPORT wsmqtt::transport* wsmqtt_tls_transport(char const* version, boost::asio::any_io_executor const& executor,
-                                                                     wsmqtt::config const& cfg)
-{
-    static_assert(std::is_same_v<decltype(wsmqtt_tls_transport), wsmqtt::tls_transport_factory>);
-    if (std::strcmp(version, wsmqtt::version) != 0) return nullptr;
-    return wsmqtt::transport_detail::make_tls_transport(executor, cfg).release();
-}
-#endif
+} // namespace wsmqtt::tls

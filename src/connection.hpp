@@ -1,0 +1,76 @@
+// One connection to the broker: a transport, and the session's reader, writer and timer, which
+// start together and end together; run() says how it ended.
+#pragma once
+
+#include "race.hpp"
+#include "wsmqtt/exit_code.hpp"
+#include "wsmqtt/mqtt/session.hpp"
+#include "wsmqtt/transport.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <optional>
+
+namespace wsmqtt {
+
+/// What the connection's owner does with what the session produces.
+class connection_handler {
+public:
+    /// One session event, in order. It may call connection::end().
+    virtual void on_event(mqtt::event& e) = 0;
+    /// Every event of one read (or timer) is handled: the moment to write stdout.
+    virtual void after_events() = 0;
+    /// `bytes` more were written to the transport.
+    virtual void on_sent(std::size_t bytes) = 0;
+
+protected:
+    ~connection_handler() = default;
+};
+
+class connection {
+public:
+    /// `write_step`: writes larger than this go out in parts of it (so that progress can be
+    /// shown); 0: whole.
+    connection(boost::asio::any_io_executor const& ex, transport& t, mqtt::session& s, connection_handler& h, std::size_t write_step = 0);
+    connection(connection const&) = delete;
+    connection& operator=(connection const&) = delete;
+
+    /// Sends CONNECT and runs until the connection ends, every coroutine of it finished.
+    /// Returns why it ended; nullopt when it was the end we asked for (DISCONNECT sent, or
+    /// end() without a reason).
+    boost::asio::awaitable<std::optional<failure>> run();
+
+    /// The session has bytes to send.
+    void wake_writer() { wakeup_writer_.notify(); }
+    /// Ends the connection now: `why` (nullopt: as asked). `ws_status` (1002, 1009) first tells
+    /// a WebSocket broker why we close, when it is not 0.
+    void end(std::optional<failure> why, std::uint16_t ws_status = 0);
+
+private:
+    boost::asio::awaitable<void> read_loop();
+    boost::asio::awaitable<void> write_loop();
+    boost::asio::awaitable<void> timer_loop();
+    boost::asio::awaitable<void> end_loop();
+    /// Runs `loop`; when it ends, however, the transport is closed, so that the others end too.
+    boost::asio::awaitable<void> closing(boost::asio::awaitable<void> loop);
+    /// Takes the session's events to the handler, then wakes the writer and the timer as needed.
+    void deliver();
+    boost::asio::awaitable<std::optional<failure>> write(send_buffers const& pieces);
+
+    transport& transport_;
+    mqtt::session& session_;
+    connection_handler& handler_;
+    std::size_t const write_step_;
+    wakeup wakeup_writer_;
+    wakeup wakeup_end_;
+    boost::asio::steady_timer timer_;
+    std::optional<std::chrono::steady_clock::time_point> armed_; ///< the timer's deadline
+    bool end_asked_ = false;
+    std::optional<failure> end_reason_;
+    std::uint16_t end_ws_status_ = 0;
+    std::optional<failure> read_error_;
+    std::optional<failure> write_error_;
+    bool disconnect_sent_ = false;
+};
+
+} // namespace wsmqtt

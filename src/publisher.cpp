@@ -1,0 +1,379 @@
+// wsmqtt pub: -m, -f, -s, -n (one message, --repeat times) and -l (a message per line of
+// standard input), within the in-flight window and a bounded write backlog; done when the
+// broker has every message. Progress on stderr for large input.
+#include "roles.hpp"
+
+#include "race.hpp"
+#include "wsmqtt/mqtt/topic.hpp"
+#include "wsmqtt/output.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace wsmqtt {
+namespace {
+
+namespace net = boost::asio;
+using clock = std::chrono::steady_clock;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+/// Bytes queued for the socket beyond which a publisher stops taking input (bounded memory).
+constexpr std::size_t max_write_backlog = 256 * 1024;
+/// With progress shown, writes go out in parts of this size, so that the line moves.
+constexpr std::size_t progress_step = 256 * 1024;
+/// Input from this size on shows progress on a terminal.
+constexpr std::size_t large_input = 1024 * 1024;
+/// How long an interrupted publisher waits for the broker to acknowledge what it has sent.
+constexpr auto interrupt_grace = std::chrono::seconds{2};
+
+net::awaitable<void> sleep(std::chrono::steady_clock::duration d)
+{
+    auto const executor = co_await net::this_coro::executor;
+    net::steady_timer timer{executor, d};
+    (void)co_await timer.async_wait(use_tuple);
+}
+
+/// Standard input for `pub -l`: asynchronous for pipes and terminals, plain reads for regular
+/// files and /dev/null (which epoll cannot wait on; they never block anyway).
+class stdin_reader {
+public:
+    explicit stdin_reader(net::any_io_executor executor) : stream_{std::move(executor)}, buffer_(64 * 1024)
+    {
+        struct stat st {};
+        bool const waitable = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+        saved_flags_ = ::fcntl(STDIN_FILENO, F_GETFL);
+        if (waitable) {
+            boost::system::error_code ec;
+            stream_.assign(::dup(STDIN_FILENO), ec);
+            async_ = !ec;
+        }
+    }
+    stdin_reader(stdin_reader const&) = delete;
+    stdin_reader& operator=(stdin_reader const&) = delete;
+    ~stdin_reader()
+    {
+        // Asio made the descriptor non-blocking; the terminal is shared with the shell.
+        if (saved_flags_ != -1) ::fcntl(STDIN_FILENO, F_SETFL, saved_flags_);
+    }
+
+    /// Appends what is available to `into`; false at the end of input.
+    net::awaitable<bool> read(std::string& into)
+    {
+        std::size_t n = 0;
+        if (async_) {
+            auto [ec, got] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
+            if (ec) co_return false;
+            n = got;
+        } else {
+            ssize_t got = 0;
+            do got = ::read(STDIN_FILENO, buffer_.data(), buffer_.size());
+            while (got < 0 && errno == EINTR);
+            if (got <= 0) co_return false;
+            n = static_cast<std::size_t>(got);
+        }
+        into.append(buffer_.data(), n);
+        co_return true;
+    }
+
+private:
+    net::posix::stream_descriptor stream_;
+    std::vector<char> buffer_;
+    int saved_flags_ = -1;
+    bool async_ = false;
+};
+
+/// A publisher's progress on stderr: redrawn in place on a terminal at most 10 times a second,
+/// a line a second otherwise (--progress to a file or pipe).
+class progress_meter {
+public:
+    void start(std::optional<std::uint64_t> total)
+    {
+        enabled_ = true;
+        total_ = total;
+        terminal_ = ::isatty(STDERR_FILENO) == 1;
+    }
+    [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+
+    /// `done` bytes of the input sent or read, `messages` published so far.
+    void update(std::uint64_t done, std::uint64_t messages)
+    {
+        if (!enabled_) return;
+        done_ = done;
+        messages_ = messages;
+        auto const now = clock::now();
+        if (now - drawn_ < (terminal_ ? std::chrono::milliseconds{100} : std::chrono::milliseconds{1000})) return;
+        drawn_ = now;
+        draw();
+    }
+    /// The last figures, then a newline, so that what follows starts on a line of its own.
+    void finish()
+    {
+        if (!enabled_ || finished_) return;
+        finished_ = true;
+        draw();
+        if (terminal_) write_stderr("\n");
+    }
+
+private:
+    void draw() const
+    {
+        auto const text = progress_text(done_, total_, messages_);
+        write_stderr(terminal_ ? fmt::format("\r\x1b[Kwsmqtt: {}", text) : fmt::format("wsmqtt: progress: {}\n", text));
+    }
+
+    bool enabled_ = false;
+    bool terminal_ = false;
+    bool finished_ = false;
+    std::optional<std::uint64_t> total_;
+    std::uint64_t done_ = 0;
+    std::uint64_t messages_ = 0;
+    clock::time_point drawn_{};
+};
+
+class publisher final : public role {
+public:
+    publisher(config const& cfg, std::string payload, run_control& control, net::any_io_executor ex)
+        : cfg_{cfg}, payload_{std::move(payload)}, control_{control}, room_{ex}, interrupt_{ex}
+    {
+        if (!cfg_.quiet) start_progress();
+    }
+
+    net::awaitable<void> run() override
+    {
+        // The input until it is all published, unless a signal comes first.
+        // (The result in a variable: GCC 12 mishandles a co_await inside a condition's expression.)
+        auto const first = co_await race(produce(), interrupted());
+        if (first == 1) {
+            // Interrupted: no more input; the broker has a moment to acknowledge what it has.
+            co_await race(acknowledged(), sleep(interrupt_grace));
+            auto const [code, message] = interrupted_end();
+            control_.stop(code, message);
+        }
+        co_await park();
+    }
+
+    void on_connected(bool, bool) override { room_.notify(); } // a publisher waiting for the connection goes on
+
+    void on_publish_complete() override
+    {
+        // PUBACK (QoS 1) or PUBCOMP (QoS 2): the broker has the message; room in the window.
+        check_done();
+        room_.notify();
+    }
+
+    void on_sent(std::size_t bytes) override
+    {
+        bytes_sent_ += bytes;
+        progress_.update(progress_done(), published_);
+        room_.notify(); // the backlog shrank
+    }
+
+    void on_signal(int signal, int count) override
+    {
+        signal_ = signal;
+        if (count == 1) return interrupt_.notify();
+        auto const [code, message] = interrupted_end(); // a second one ends the wait
+        control_.finish(code, message);
+    }
+
+    std::optional<std::string> unacknowledged() const override
+    {
+        auto const n = control_.session().in_flight();
+        if (n == 0) return std::nullopt;
+        return fmt::format("{} message{} not acknowledged by the broker", n, n == 1 ? "" : "s");
+    }
+
+    void on_end() override { progress_.finish(); }
+    void before_error() override { progress_.finish(); }
+    std::size_t write_step() const override { return progress_.enabled() ? progress_step : 0; }
+
+private:
+    /// Progress is shown for input of a known size (-f/-m/-s of 1 MiB or more, -l from a regular
+    /// file) when stderr is a terminal, or whenever --progress asks for it.
+    void start_progress()
+    {
+        std::optional<std::uint64_t> total;
+        bool worth_it = false;
+        if (cfg_.line_mode) {
+            struct stat st {};
+            if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+                auto const at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+                total = static_cast<std::uint64_t>(st.st_size - std::max<off_t>(at, 0));
+                worth_it = true;
+            }
+        } else {
+            total = static_cast<std::uint64_t>(payload_.size()) * cfg_.repeat;
+            worth_it = *total >= large_input;
+        }
+        if (cfg_.progress.value_or(worth_it && ::isatty(STDERR_FILENO) == 1)) progress_.start(total);
+    }
+
+    /// Bytes of the input done: read from stdin for -l, sent to the broker otherwise.
+    std::uint64_t progress_done() const noexcept { return cfg_.line_mode ? stdin_consumed_ : bytes_sent_; }
+
+    net::awaitable<void> interrupted() { co_await interrupt_.wait(); }
+
+    /// Returns once the broker has acknowledged every message sent (or the connection is gone).
+    net::awaitable<void> acknowledged()
+    {
+        while (control_.session().is_connected() && control_.session().in_flight() > 0) {
+            co_await room_.wait();
+            bool const was_cancelled = co_await cancelled();
+            if (was_cancelled) co_return;
+        }
+    }
+
+    /// How an interrupted publisher ends: 128 + the signal when something it was asked to
+    /// publish is not with the broker (as a shell reports a process killed by it).
+    std::pair<exit_code, std::string> interrupted_end() const
+    {
+        auto const code = static_cast<exit_code>(to_int(exit_code::signal_base) + signal_);
+        if (auto const lost = unacknowledged()) return {code, "interrupted: " + *lost};
+        if (!input_done_ && !cfg_.line_mode) {
+            auto const left = cfg_.repeat - published_;
+            return {code, cfg_.repeat == 1 ? std::string{"interrupted before the message was published"}
+                                           : fmt::format("interrupted before {} of {} messages were published", left, cfg_.repeat)};
+        }
+        return {exit_code::ok, {}};
+    }
+
+    net::awaitable<void> produce()
+    {
+        if (cfg_.line_mode) co_await publish_lines();
+        else co_await publish_repeated();
+        input_done_ = true;
+        check_done();
+        co_await park();
+    }
+
+    /// -m, -f, -s, -n: the message, --repeat times, --repeat-delay apart.
+    net::awaitable<void> publish_repeated()
+    {
+        for (std::size_t i = 0; i < cfg_.repeat; ++i) {
+            if (i > 0 && cfg_.repeat_delay.count() > 0) co_await sleep(cfg_.repeat_delay);
+            co_await room_to_publish();
+            // The last one takes the payload: a large file is not held twice. (No `?:` with a
+            // temporary string here: GCC 12 mis-compiles it in a coroutine.)
+            std::string payload;
+            if (i + 1 == cfg_.repeat) payload = std::move(payload_);
+            else payload = payload_;
+            if (!publish_one(cfg_.topics.front(), std::move(payload))) co_await park();
+        }
+    }
+
+    /// -l: one message per line of stdin, read only while there is room to send it, so that
+    /// memory stays bounded however long the input.
+    net::awaitable<void> publish_lines()
+    {
+        auto const executor = co_await net::this_coro::executor;
+        stdin_reader input{executor};
+        std::string pending;
+        bool more = true;
+        while (more) {
+            std::size_t start = 0;
+            for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+                // Most lines find room at once: no coroutine frame for them.
+                if (!has_room()) co_await room_to_publish();
+                if (!publish_line(std::string_view{pending}.substr(start, nl - start))) co_await park();
+                start = nl + 1;
+            }
+            stdin_consumed_ += start;
+            progress_.update(progress_done(), published_);
+            pending.erase(0, start);
+            co_await room_to_publish();
+            more = co_await input.read(pending);
+            bool const was_cancelled = co_await cancelled();
+            if (was_cancelled) co_return; // interrupted: what is left of the input stays unread
+        }
+        // A last line without a newline is still a message.
+        if (!pending.empty()) {
+            co_await room_to_publish();
+            if (!publish_line(pending)) co_await park();
+        }
+        stdin_consumed_ += pending.size();
+    }
+
+    /// The in-flight window (-M) and the write backlog have room.
+    bool has_room() const noexcept
+    {
+        auto const& session = control_.session();
+        return !control_.ending() && session.is_connected() && session.output().size() < max_write_backlog &&
+               (cfg_.qos == mqtt::qos::at_most_once || session.in_flight() < cfg_.max_inflight);
+    }
+
+    /// Waits until there is room to publish; the run's end cancels the wait.
+    net::awaitable<void> room_to_publish()
+    {
+        while (!has_room()) {
+            co_await room_.wait();
+            bool const was_cancelled = co_await cancelled();
+            if (was_cancelled) throw boost::system::system_error{net::error::operation_aborted};
+        }
+    }
+
+    bool publish_line(std::string_view line)
+    {
+        ++line_number_;
+        if (!cfg_.topic_separator) return publish_one(cfg_.topics.front(), std::string{line});
+        auto const at = line.find(*cfg_.topic_separator);
+        if (at == std::string_view::npos) {
+            if (!cfg_.topics.empty()) return publish_one(cfg_.topics.front(), std::string{line});
+            control_.stop(exit_code::usage, fmt::format("line {} has no topic separator '{}'", line_number_, *cfg_.topic_separator));
+            return false;
+        }
+        auto const topic = line.substr(0, at);
+        if (auto const ec = mqtt::check_topic_name(topic)) {
+            control_.stop(exit_code::usage, fmt::format("line {}: invalid topic '{}': {}", line_number_, topic, ec.message()));
+            return false;
+        }
+        return publish_one(topic, std::string{line.substr(at + cfg_.topic_separator->size())});
+    }
+
+    bool publish_one(std::string_view topic, std::string&& payload)
+    {
+        auto const r = control_.session().publish({std::string{topic}, std::move(payload), cfg_.qos, cfg_.retain, false, 0}, clock::now());
+        if (r.ec) {
+            control_.stop(exit_code::usage, fmt::format("cannot publish: {}", r.ec.message()));
+            return false;
+        }
+        ++published_;
+        control_.wake_writer();
+        return true;
+    }
+
+    /// All input published and acknowledged: done.
+    void check_done()
+    {
+        if (input_done_ && control_.session().in_flight() == 0) control_.stop(exit_code::ok);
+    }
+
+    config const& cfg_;
+    std::string payload_; ///< -m, -f, -s, -n
+    run_control& control_;
+    wakeup room_;         ///< room in the window or the backlog, a connection, an acknowledgement
+    wakeup interrupt_;    ///< the first signal
+    int signal_ = 0;
+    bool input_done_ = false; ///< every message has been handed to the session
+    progress_meter progress_;
+    std::size_t line_number_ = 0;
+    std::uint64_t published_ = 0;      ///< messages handed to the session
+    std::uint64_t bytes_sent_ = 0;     ///< bytes written to the transport
+    std::uint64_t stdin_consumed_ = 0; ///< -l: bytes of stdin published
+};
+
+} // namespace
+
+std::unique_ptr<role> make_publisher(config const& cfg, std::string payload, run_control& control, net::any_io_executor ex)
+{
+    return std::make_unique<publisher>(cfg, std::move(payload), control, std::move(ex));
+}
+
+} // namespace wsmqtt

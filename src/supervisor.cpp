@@ -1,0 +1,280 @@
+// The supervisor: connect, reconnect with backoff, signals, -W, and the run's end.
+#include "supervisor.hpp"
+
+#include "mqtt/overloaded.hpp"
+#include "race.hpp"
+#include "wsmqtt/mqtt/error.hpp"
+#include "wsmqtt/output.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+
+namespace wsmqtt {
+namespace {
+
+namespace net = boost::asio;
+using clock = std::chrono::steady_clock;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+/// One line per packet for -d; never the password.
+void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attached, bool colour)
+{
+    // Sent in cyan, received in green, the packet name in bold: when stderr is a terminal.
+    auto const verb = dir == mqtt::direction::sent ? paint("sent", "36", colour) : paint("received", "32", colour);
+    std::string detail = std::visit(
+        overloaded{
+            [](mqtt::connect const& c) {
+                return fmt::format(" (client id '{}', clean {}, keepalive {}, user {}, password {})", c.client_id,
+                                   c.clean_session ? 1 : 0, c.keep_alive, c.username ? "'" + *c.username + "'" : "none",
+                                   c.password ? "****" : "none");
+            },
+            [](mqtt::connack const& c) {
+                return fmt::format(" (session present {}, return code {})", c.session_present ? 1 : 0, c.return_code);
+            },
+            [attached](mqtt::publish const& m) {
+                return fmt::format(" (id {}, q{}, r{}, d{}, '{}', {} bytes)", m.packet_id, static_cast<int>(m.qos),
+                                   m.retain ? 1 : 0, m.dup ? 1 : 0, m.topic, m.payload.size() + attached);
+            },
+            [](mqtt::subscribe const& s) {
+                std::string filters;
+                for (auto const& sub : s.subscriptions)
+                    filters += fmt::format(" '{}' q{}", sub.filter, static_cast<int>(sub.qos));
+                return fmt::format(" (id {},{})", s.packet_id, filters);
+            },
+            [](mqtt::suback const& s) { return fmt::format(" (id {}, codes {})", s.packet_id, fmt::join(s.return_codes, ",")); },
+            [](auto const& other) -> std::string {
+                if constexpr (requires { other.packet_id; })
+                    return fmt::format(" (id {})", other.packet_id);
+                else
+                    return {};
+            },
+        },
+        p);
+    write_stderr(fmt::format("wsmqtt: {} {}{}\n", verb, paint(mqtt::packet_name(mqtt::type_number(p)), "1", colour), detail));
+}
+
+} // namespace
+
+mqtt::session_options session_options_from(config const& cfg)
+{
+    mqtt::session_options o;
+    o.connect.version = cfg.version;
+    o.connect.client_id = cfg.client_id;
+    o.connect.clean_session = cfg.clean_session;
+    o.connect.keep_alive = cfg.keepalive;
+    o.connect.username = cfg.username;
+    o.connect.password = cfg.password;
+    o.connect.will = cfg.will;
+    o.connack_timeout = cfg.connect_timeout;
+    o.max_packet_size = cfg.max_packet_size;
+    return o;
+}
+
+supervisor::supervisor(net::any_io_executor ex, config const& cfg, transport_factory make)
+    : executor_{ex}
+    , cfg_{cfg}
+    , make_transport_{std::move(make)}
+    , session_{session_options_from(cfg)}
+    , retry_timer_{ex}
+    , signals_{ex, SIGINT, SIGTERM, SIGHUP}
+    , backoff_{std::min<std::chrono::milliseconds>(std::chrono::seconds{1}, cfg.reconnect_max)}
+{
+    if (cfg_.debug) session_.set_trace([colour = stderr_wants_colour()](mqtt::direction dir, mqtt::packet const& p, std::size_t attached) {
+        trace_packet(dir, p, attached, colour);
+    });
+}
+
+net::awaitable<int> supervisor::run(role& r)
+{
+    role_ = &r;
+    if (cfg_.tls.insecure && uses_tls(cfg_.endpoint.scheme) && !cfg_.quiet)
+        write_stderr("wsmqtt: warning: --insecure: the broker's certificate is not verified\n");
+    // The connections end the run; the others only watch, and end with it.
+    co_await race(connections(), watch_signals(), watch_deadline(), r.run());
+    r.on_end();
+    co_return to_int(outcome_.value_or(exit_code::ok));
+}
+
+net::awaitable<void> supervisor::connections()
+{
+    while (true) {
+        auto t = make_transport_();
+        transport_ = t.get();
+        auto f = co_await t->connect();
+        bool const connected = !f;
+        if (connected && !outcome_) {
+            connection c{executor_, *t, session_, *this, role_->write_step()};
+            connection_ = &c;
+            f = co_await c.run();
+            connection_ = nullptr;
+        }
+        transport_ = nullptr;
+        session_.on_connection_lost();
+        if (outcome_) co_return;
+        if (stopping_) { // the end we asked for (DISCONNECT), whatever the broker did then
+            outcome_ = stopping_;
+            co_return;
+        }
+        if (!f) f = failure{exit_code::network, "connection closed"};
+        if (!may_retry(*f)) {
+            finish(f->code, f->message);
+            co_return;
+        }
+        auto const delay = next_backoff();
+        if (!cfg_.quiet) {
+            auto const seconds = std::chrono::duration<double>(delay).count();
+            // The failure's words already say what happened ("connection lost: …", "no PINGRESP …").
+            if (retrying_ && !connected)
+                write_stderr(fmt::format("wsmqtt: reconnect failed: {}; retrying in {:.1f} s\n", f->message, seconds));
+            else
+                write_stderr(fmt::format("wsmqtt: {}{}; reconnecting in {:.1f} s\n", was_connected_ ? "" : "cannot connect: ", f->message, seconds));
+        }
+        retrying_ = true;
+        retry_timer_.expires_after(delay);
+        (void)co_await retry_timer_.async_wait(use_tuple); // finish() cancels it
+        if (outcome_) co_return;
+    }
+}
+
+bool supervisor::may_retry(failure const& f) const
+{
+    // After a connection that had succeeded, sub and pub -l reconnect on network failures;
+    // anything else, or --no-reconnect, ends the run with the failure.
+    bool const long_running = cfg_.command == command::sub || cfg_.line_mode;
+    return f.code == exit_code::network && long_running && !cfg_.no_reconnect && (was_connected_ || cfg_.retry_first);
+}
+
+std::chrono::milliseconds supervisor::next_backoff()
+{
+    // 1 s doubling to --reconnect-max (30 s), each +-20%.
+    auto const base = backoff_;
+    backoff_ = std::min(backoff_ * 2, cfg_.reconnect_max);
+    std::uniform_real_distribution<double> jitter{0.8, 1.2};
+    return std::chrono::milliseconds{static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random_))};
+}
+
+net::awaitable<void> supervisor::watch_signals()
+{
+    int count = 0;
+    while (true) {
+        auto [ec, signal] = co_await signals_.async_wait(use_tuple);
+        bool const was_cancelled = co_await cancelled();
+        if (was_cancelled) co_return;
+        if (!ec) role_->on_signal(signal, ++count);
+    }
+}
+
+net::awaitable<void> supervisor::watch_deadline()
+{
+    if (cfg_.timeout.count() > 0) {
+        net::steady_timer timer{executor_, cfg_.timeout};
+        (void)co_await timer.async_wait(use_tuple);
+        bool const was_cancelled = co_await cancelled();
+        if (was_cancelled) co_return;
+        auto message = fmt::format("timed out after {} s", cfg_.timeout.count());
+        if (auto const lost = role_->unacknowledged()) message += fmt::format(" ({})", *lost);
+        stop(exit_code::timeout, message);
+    }
+    co_await park();
+}
+
+void supervisor::stop(exit_code code, std::string message)
+{
+    if (outcome_ || stopping_) return;
+    if (!connection_ || !session_.is_connected()) {
+        // Not connected (connecting, or waiting to reconnect): what is in flight cannot be
+        // delivered now.
+        if (auto const lost = role_->unacknowledged())
+            return finish(code == exit_code::ok ? exit_code::network : code, message.empty() ? *lost : fmt::format("{} ({})", message, *lost));
+        return finish(code, std::move(message));
+    }
+    report(message);
+    stopping_ = code;
+    role_->on_stop();
+    session_.disconnect(clock::now()); // discards the will [MQTT-3.14.4-3]
+    connection_->wake_writer();
+}
+
+void supervisor::finish(exit_code code, std::string message)
+{
+    if (outcome_) return;
+    outcome_ = code;
+    report(message);
+    role_->on_stop();
+    if (connection_) connection_->end(std::nullopt);
+    else if (transport_) transport_->cancel();
+    retry_timer_.cancel();
+}
+
+void supervisor::wake_writer()
+{
+    if (connection_) connection_->wake_writer();
+}
+
+void supervisor::report(std::string const& message)
+{
+    if (message.empty() || cfg_.quiet) return;
+    role_->before_error();
+    write_stderr(fmt::format("wsmqtt: error: {}\n", message));
+}
+
+void supervisor::on_event(mqtt::event& e)
+{
+    std::visit(overloaded{
+                   [&](mqtt::connected const& c) {
+                       // A packet after CONNACK in the same read may have failed the session
+                       // already: its session_failed event comes next and says why.
+                       if (!session_.is_connected()) return;
+                       bool const reconnected = std::exchange(was_connected_, true);
+                       backoff_ = std::min<std::chrono::milliseconds>(std::chrono::seconds{1}, cfg_.reconnect_max);
+                       retrying_ = false;
+                       if (reconnected && !cfg_.quiet) write_stderr("wsmqtt: reconnected\n");
+                       role_->on_connected(reconnected, c.session_present);
+                   },
+                   [&](mqtt::message_received const& m) { role_->on_message(m.message); },
+                   [&](mqtt::publish_complete const&) { role_->on_publish_complete(); },
+                   [&](mqtt::subscribe_complete const& s) { role_->on_subscribe_complete(s); },
+                   [&](mqtt::unsubscribe_complete const&) { role_->on_unsubscribe_complete(); },
+                   [&](mqtt::ignored_acknowledgement const& a) {
+                       if (cfg_.debug)
+                           write_stderr(fmt::format("wsmqtt: ignored {} for packet identifier {}, which is not in use\n",
+                                                    mqtt::packet_name(a.type), a.packet_id));
+                   },
+                   [&](mqtt::session_failed const& f) { on_session_failed(f); },
+               },
+               e);
+}
+
+void supervisor::on_session_failed(mqtt::session_failed const& e)
+{
+    if (!connection_) return;
+    if (e.ec == mqtt::errc::connection_refused) {
+        // Brokers answer bad credentials with 4 or 5 (mosquitto 2.0 says "not authorised").
+        bool const credentials = cfg_.username && (e.connack_code == 4 || e.connack_code == 5);
+        return connection_->end(failure{static_cast<exit_code>(to_int(exit_code::connack_base) + e.connack_code),
+                                        fmt::format("connection refused by broker: {}{}", mqtt::connect_return_code_text(e.connack_code),
+                                                    credentials ? " (check the user name and password)" : "")});
+    }
+    if (e.ec == mqtt::errc::connack_timeout || e.ec == mqtt::errc::pingresp_timeout)
+        return connection_->end(failure{exit_code::network, e.ec.message()});
+    constexpr std::uint16_t protocol_error = 1002, too_big = 1009; // WebSocket close codes
+    if (e.ec == mqtt::errc::packet_too_large)
+        return connection_->end(failure{exit_code::protocol, fmt::format("protocol error: the broker sent a packet larger than {} bytes (--max-packet-size)",
+                                                                         cfg_.max_packet_size)},
+                                too_big);
+    if (e.ec == mqtt::errc::qos2_answered_with_puback)
+        return connection_->end(failure{exit_code::protocol, "protocol error: the broker answered a QoS 2 PUBLISH with PUBACK: it supports "
+                                                             "QoS 1 at most; publish with -q 1"},
+                                protocol_error);
+    connection_->end(failure{exit_code::protocol, fmt::format("protocol error: {}", e.ec.message())}, protocol_error);
+}
+
+void supervisor::after_events() { role_->after_events(); }
+
+void supervisor::on_sent(std::size_t bytes) { role_->on_sent(bytes); }
+
+} // namespace wsmqtt

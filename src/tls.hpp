@@ -1,0 +1,29 @@
+// TLS for wss:// and mqtts://: the client context, and certificate problems in words.
+#pragma once
+
+#include "wsmqtt/config.hpp"
+#include "wsmqtt/exit_code.hpp"
+
+#include <boost/asio/ssl.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace wsmqtt::tls {
+
+namespace ssl = boost::asio::ssl;
+
+/// The TLS client context, made only for wss:// and mqtts:// runs (so others pay nothing for
+/// the CA store). A bad option (an unreadable file, an unknown cipher) sets `error`.
+[[nodiscard]] std::unique_ptr<ssl::context> make_context(tls_options const& tls, std::optional<failure>& error);
+/// TLS alerts about client certificates, in words; they may come during the handshake (TLS 1.2)
+/// or with the first read after it (TLS 1.3).
+[[nodiscard]] std::optional<failure> client_certificate_problem(boost::system::error_code const& ec);
+/// The DNS names and addresses a certificate is valid for, for messages.
+[[nodiscard]] std::string certificate_names(X509* cert);
+/// Certificate verification failures in words (the OpenSSL verify result after the handshake);
+/// `names` are those of the broker's certificate.
+[[nodiscard]] failure verify_failure(long result, endpoint const& ep, std::string const& names);
+
+} // namespace wsmqtt::tls

@@ -1,0 +1,229 @@
+// The connection-setup handshakes without I/O: HTTP CONNECT, SOCKS5 and the WebSocket upgrade,
+// fed as a proxy or server would answer, whole and a byte at a time.
+#include <catch2/catch.hpp>
+
+#include "wsmqtt/handshakes.hpp"
+
+#include <string>
+#include <vector>
+
+using namespace wsmqtt;
+using namespace wsmqtt::handshake;
+
+namespace {
+
+std::span<std::uint8_t const> bytes_of(std::string const& s) { return {reinterpret_cast<std::uint8_t const*>(s.data()), s.size()}; }
+
+/// Feeds `answer` to `h` in pieces of `step` bytes until it is done or fails; what it asked to
+/// send goes to `sent`.
+template <class H>
+step feed_all(H& h, std::string const& answer, std::size_t step_size, std::string* sent = nullptr)
+{
+    step last;
+    std::size_t at = 0;
+    while (at < answer.size()) {
+        auto const n = std::min(step_size, answer.size() - at);
+        last = h.feed(bytes_of(answer.substr(at, n)));
+        if (sent) *sent += last.send;
+        if (last.done || last.error) {
+            last.consumed += at;
+            return last;
+        }
+        at += n;
+    }
+    return last;
+}
+
+proxy http_proxy(std::optional<std::string> user = {})
+{
+    proxy p;
+    p.type = proxy::kind::http;
+    p.host = "proxy.test";
+    p.port = 3128;
+    p.username = user;
+    if (user) p.password = "pw";
+    return p;
+}
+
+endpoint broker() { return endpoint{scheme::ws, "broker.test", 8080, "/mqtt"}; }
+
+} // namespace
+
+TEST_CASE("HTTP CONNECT asks for a tunnel to host:port, with Basic credentials when given", "[handshakes]")
+{
+    http_connect plain{http_proxy(), broker(), "wsmqtt/1"};
+    CHECK(plain.start() == "CONNECT broker.test:8080 HTTP/1.1\r\nHost: broker.test:8080\r\nUser-Agent: wsmqtt/1\r\n\r\n");
+    http_connect with_user{http_proxy("alice"), broker(), "wsmqtt/1"};
+    CHECK_THAT(with_user.start(), Catch::Contains("Proxy-Authorization: Basic YWxpY2U6cHc=\r\n")); // alice:pw
+}
+
+TEST_CASE("HTTP CONNECT is done at the end of a 2xx answer's head, however it is split", "[handshakes]")
+{
+    auto const split = GENERATE(std::size_t{1}, std::size_t{7}, std::size_t{1000});
+    http_connect h{http_proxy(), broker(), "wsmqtt/1"};
+    auto const s = feed_all(h, "HTTP/1.1 200 Connection established\r\nVia: test\r\n\r\n", split);
+    CHECK(s.done);
+    CHECK_FALSE(s.error);
+}
+
+TEST_CASE("HTTP CONNECT refusals are named: authentication, an unreachable broker, a broken answer", "[handshakes]")
+{
+    http_connect anonymous{http_proxy(), broker(), "wsmqtt/1"};
+    auto s = anonymous.feed(bytes_of("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"));
+    REQUIRE(s.error);
+    CHECK(s.error->code == exit_code::proxy);
+    CHECK(s.error->message == "proxy proxy.test:3128 requires authentication (HTTP 407): give it in --proxy http://user:pass@host:port");
+    http_connect wrong{http_proxy("alice"), broker(), "wsmqtt/1"};
+    s = wrong.feed(bytes_of("HTTP/1.1 401 Unauthorized\r\n\r\n"));
+    REQUIRE(s.error);
+    CHECK(s.error->message == "proxy proxy.test:3128 requires authentication (HTTP 401): it refused the user name or password");
+    http_connect unreachable{http_proxy(), broker(), "wsmqtt/1"};
+    s = unreachable.feed(bytes_of("HTTP/1.1 502 Bad Gateway\r\n\r\n"));
+    REQUIRE(s.error);
+    CHECK(s.error->message == "proxy proxy.test:3128 could not reach the broker broker.test:8080: HTTP 502 Bad Gateway");
+    http_connect garbage{http_proxy(), broker(), "wsmqtt/1"};
+    s = garbage.feed(bytes_of("SSH-2.0-OpenSSH\r\n\r\n"));
+    REQUIRE(s.error);
+    CHECK(s.error->message == "proxy proxy.test:3128 answered CONNECT with the answer is not HTTP");
+    CHECK(garbage.io_error("").message == "proxy proxy.test:3128 did not answer CONNECT: it closed the connection");
+}
+
+TEST_CASE("SOCKS5 without credentials: greeting, CONNECT by name (socks5h) or address, bound address", "[handshakes]")
+{
+    proxy via;
+    via.type = proxy::kind::socks5h;
+    via.host = "127.0.0.1";
+    via.port = 1080;
+    socks5 by_name{via, broker(), {}};
+    CHECK(by_name.start() == std::string{"\x05\x01\x00", 3});
+    auto s = by_name.feed(bytes_of(std::string{"\x05\x00", 2}));
+    CHECK(s.send == std::string{"\x05\x01\x00\x03\x0b" "broker.test\x1f\x90", 18});
+    CHECK_FALSE(s.done);
+    // Success with an IPv4 bound address, a byte at a time.
+    auto const reply = std::string{"\x05\x00\x00\x01\x7f\x00\x00\x01\x04\x38", 10};
+    s = feed_all(by_name, reply, 1);
+    CHECK(s.done);
+    CHECK(s.consumed == reply.size());
+
+    via.type = proxy::kind::socks5;
+    socks5 by_address{via, broker(), {10, 0, 0, 7}};
+    s = by_address.feed(bytes_of(std::string{"\x05\x00", 2}));
+    CHECK(s.send == std::string{"\x05\x01\x00\x01\x0a\x00\x00\x07\x1f\x90", 10});
+}
+
+TEST_CASE("SOCKS5 with a user name and password (RFC 1929), and each refusal in words", "[handshakes]")
+{
+    proxy via;
+    via.type = proxy::kind::socks5h;
+    via.host = "127.0.0.1";
+    via.port = 1080;
+    via.username = "bob";
+    via.password = "secret";
+    socks5 h{via, broker(), {}};
+    CHECK(h.start() == std::string{"\x05\x02\x00\x02", 4});
+    auto s = h.feed(bytes_of(std::string{"\x05\x02", 2}));
+    CHECK(s.send == std::string{"\x01\x03" "bob\x06" "secret", 12});
+    s = h.feed(bytes_of(std::string{"\x01\x01", 2}));
+    REQUIRE(s.error);
+    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080: it refused the user name or password");
+
+    socks5 refused{via, broker(), {}};
+    (void)refused.feed(bytes_of(std::string{"\x05\x00", 2}));
+    s = refused.feed(bytes_of(std::string{"\x05\x05\x00\x01\x00", 5}));
+    REQUIRE(s.error);
+    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080 could not reach the broker broker.test:8080: connection refused");
+
+    via.username.reset();
+    socks5 wants_password{via, broker(), {}};
+    s = wants_password.feed(bytes_of(std::string{"\x05\x02", 2}));
+    REQUIRE(s.error);
+    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080: it wants a user name and password (socks5://user:pass@host:port)");
+    socks5 not_socks{via, broker(), {}};
+    s = not_socks.feed(bytes_of("HTTP"));
+    REQUIRE(s.error);
+    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080: not a SOCKS5 proxy");
+}
+
+namespace {
+
+/// RFC 6455 §1.3's example: the nonce "the sample nonce" is the key dGhlIHNhbXBsZSBub25jZQ==.
+std::array<std::uint8_t, 16> sample_nonce()
+{
+    std::string const text = "the sample nonce";
+    std::array<std::uint8_t, 16> nonce;
+    std::copy(text.begin(), text.end(), nonce.begin());
+    return nonce;
+}
+
+websocket_upgrade upgrade()
+{
+    return websocket_upgrade{{"broker.test:8080", "/mqtt", "mqtt", "wsmqtt/1", "", {{"X-Token", "t"}}}, sample_nonce()};
+}
+
+std::string answer_101(std::string extra = "Sec-WebSocket-Protocol: mqtt\r\n")
+{
+    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" +
+           extra + "\r\n";
+}
+
+} // namespace
+
+TEST_CASE("the WebSocket upgrade request has the key, version, subprotocol and our headers (RFC 6455 §4.1)", "[handshakes]")
+{
+    auto const request = upgrade().start();
+    CHECK(request.starts_with("GET /mqtt HTTP/1.1\r\nHost: broker.test:8080\r\n"));
+    CHECK_THAT(request, Catch::Contains("Upgrade: websocket\r\nConnection: Upgrade\r\n"));
+    CHECK_THAT(request, Catch::Contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+    CHECK_THAT(request, Catch::Contains("Sec-WebSocket-Version: 13\r\n"));
+    CHECK_THAT(request, Catch::Contains("Sec-WebSocket-Protocol: mqtt\r\n")); // [MQTT-6.0.0-3]
+    CHECK_THAT(request, Catch::Contains("X-Token: t\r\n"));
+    CHECK(request.ends_with("\r\n\r\n"));
+    CHECK(websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST_CASE("a 101 answer is accepted, frames sent behind it are left for the frame reader", "[handshakes]")
+{
+    auto const split = GENERATE(std::size_t{1}, std::size_t{5}, std::size_t{4096});
+    auto h = upgrade();
+    auto const head = answer_101();
+    auto const s = feed_all(h, head + std::string{"\x82\x02\x20\x02", 4}, split);
+    REQUIRE_FALSE(s.error);
+    CHECK(s.done);
+    CHECK(s.consumed == head.size());
+}
+
+TEST_CASE("a WebSocket answer that is not right is refused in words", "[handshakes]")
+{
+    auto refusal = [](std::string const& answer) {
+        auto h = upgrade();
+        auto const s = h.feed(bytes_of(answer));
+        REQUIRE(s.error);
+        return *s.error;
+    };
+    auto f = refusal("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!");
+    CHECK(f.code == exit_code::websocket);
+    CHECK(f.message == "WebSocket upgrade refused: HTTP 404 Not Found");
+    CHECK(refusal("HTTP/1.1 301 Moved\r\nLocation: wss://elsewhere/mqtt\r\nContent-Length: 0\r\n\r\n").message ==
+          "WebSocket upgrade refused: HTTP 301 Moved (redirected to wss://elsewhere/mqtt)");
+    CHECK(refusal(answer_101("")).message == "broker did not accept subprotocol mqtt");        // [MQTT-6.0.0-4]
+    CHECK(refusal(answer_101("Sec-WebSocket-Protocol: chat\r\n")).message == "broker selected subprotocol 'chat' instead of mqtt");
+    auto wrong_accept = answer_101();
+    wrong_accept.replace(wrong_accept.find("s3pPL"), 5, "AAAAA");
+    CHECK(refusal(wrong_accept).message == "WebSocket handshake failed: wrong Sec-WebSocket-Accept (RFC 6455 §4.1)");
+    CHECK(refusal(answer_101("Sec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Extensions: permessage-deflate\r\n")).message ==
+          "WebSocket handshake failed: the broker chose an extension we did not offer");
+}
+
+TEST_CASE("a refusal waits for the start of its body, for -d", "[handshakes]")
+{
+    auto h = upgrade();
+    auto s = h.feed(bytes_of("HTTP/1.1 403 Forbidden\r\nContent-Length: 20\r\n\r\n<html>"));
+    CHECK_FALSE(s.error);
+    s = h.feed(bytes_of("403 Forbidden</"));
+    REQUIRE(s.error);
+    CHECK(h.body() == "<html>403 Forbidden<");
+    CHECK(h.response().field("content-length") != nullptr);
+    // A connection that closes before the answer: is it a WebSocket port?
+    CHECK(upgrade().io_error("", "b:1").message == "WebSocket handshake with b:1 failed: connection closed (is it a WebSocket port?)");
+}

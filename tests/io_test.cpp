@@ -1,0 +1,470 @@
+// The I/O layer (supervisor, connection, roles) in process, against a scripted transport: a
+// broker that answers as each test says, fails on demand, and counts the transports alive.
+// No sockets, no broker; stdout and stderr are captured from their descriptors.
+#include <catch2/catch.hpp>
+
+#include "../src/race.hpp"
+#include "../src/supervisor.hpp"
+#include "wsmqtt/mqtt/codec.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <fcntl.h>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+
+using namespace wsmqtt;
+namespace net = boost::asio;
+
+namespace {
+
+/// What the scripted broker has seen and does.
+struct broker_script {
+    /// Called for each packet the client sends; `answer` queues bytes (or an end) for it.
+    std::function<void(mqtt::packet const&, struct scripted_transport&)> on_packet;
+    /// Connection attempts that fail before the transport is up.
+    int refuse_connects = 0;
+    /// Writes that fail (the 1st write of a connection is 1): connection lost.
+    int fail_write = 0;
+    std::vector<mqtt::packet> received;   ///< every packet the client sent, over all connections
+    int connections = 0;
+    int alive = 0;                        ///< transports in existence now
+    int most_alive = 0;                   ///< the most at once
+    std::vector<std::uint16_t> ws_fail_statuses;
+    int shutdowns = 0;
+};
+
+struct scripted_transport final : transport {
+    scripted_transport(net::any_io_executor ex, broker_script& s) : script{s}, readable{ex}
+    {
+        script.most_alive = std::max(script.most_alive, ++script.alive);
+    }
+    ~scripted_transport() override { --script.alive; }
+
+    net::awaitable<std::optional<failure>> connect() override
+    {
+        if (script.refuse_connects > 0) {
+            --script.refuse_connects;
+            co_return failure{exit_code::network, "connection refused to scripted:1"};
+        }
+        ++script.connections;
+        co_return std::nullopt;
+    }
+
+    net::awaitable<read_result> read() override
+    {
+        while (inbox.empty() && !end && !cancelled_) {
+            co_await readable.wait();
+            bool const stop = co_await cancelled();
+            if (stop) co_return read_result{{}, failure{exit_code::network, "cancelled"}};
+        }
+        if (cancelled_) co_return read_result{{}, failure{exit_code::network, "connection lost: cancelled"}};
+        if (!inbox.empty()) {
+            current = std::move(inbox.front());
+            inbox.pop_front();
+            if (throw_on_read) throw std::bad_alloc{};
+            co_return read_result{current, std::nullopt};
+        }
+        co_return read_result{{}, end};
+    }
+
+    net::awaitable<std::optional<failure>> write(send_buffers const& data) override
+    {
+        if (cancelled_) co_return failure{exit_code::network, "connection lost: cancelled"};
+        if (++writes == script.fail_write) co_return failure{exit_code::network, "connection lost: Broken pipe"};
+        for (auto const& b : data) {
+            auto const* p = static_cast<std::uint8_t const*>(b.data());
+            decoder.feed({p, b.size()});
+        }
+        std::error_code ec;
+        while (auto p = decoder.next(ec)) {
+            script.received.push_back(*p);
+            if (script.on_packet) script.on_packet(*p, *this);
+        }
+        co_return std::nullopt;
+    }
+
+    net::awaitable<void> shutdown() override
+    {
+        ++script.shutdowns;
+        close_by_broker("connection closed by the broker"); // as mosquitto does after DISCONNECT
+        co_return;
+    }
+
+    net::awaitable<void> fail(std::uint16_t status) override
+    {
+        script.ws_fail_statuses.push_back(status);
+        co_return;
+    }
+
+    void cancel() noexcept override
+    {
+        cancelled_ = true;
+        readable.notify();
+    }
+
+    /// The broker sends `p`.
+    void send(mqtt::packet const& p)
+    {
+        mqtt::bytes out;
+        REQUIRE(!mqtt::encode(p, out));
+        send_bytes(std::move(out));
+    }
+    void send_bytes(mqtt::bytes b)
+    {
+        inbox.push_back(std::move(b));
+        readable.notify();
+    }
+    /// The connection ends from the broker's side with `why` (after what is queued).
+    void close_by_broker(std::string why, exit_code code = exit_code::network)
+    {
+        end = failure{code, std::move(why)};
+        readable.notify();
+    }
+
+    broker_script& script;
+    wakeup readable;
+    std::deque<mqtt::bytes> inbox;
+    mqtt::bytes current;
+    std::optional<failure> end;
+    bool cancelled_ = false;
+    bool throw_on_read = false;
+    int writes = 0;
+    mqtt::decoder decoder;
+};
+
+/// A descriptor (1 or 2) sent to a file for the test's duration; text() reads what came.
+class captured {
+public:
+    explicit captured(int fd, char const* target = nullptr) : fd_{fd}, saved_{::dup(fd)}
+    {
+        file_ = target ? nullptr : std::tmpfile();
+        int const to = target ? ::open(target, O_WRONLY) : ::fileno(file_);
+        REQUIRE(to >= 0);
+        ::dup2(to, fd);
+        if (target) ::close(to);
+    }
+    captured(captured const&) = delete;
+    captured& operator=(captured const&) = delete;
+    ~captured() { restore(); }
+    void restore()
+    {
+        if (saved_ < 0) return;
+        ::dup2(saved_, fd_);
+        ::close(saved_);
+        saved_ = -1;
+    }
+    std::string text()
+    {
+        if (!file_) return {};
+        std::fflush(file_);
+        std::string out;
+        std::rewind(file_);
+        char buffer[4096];
+        while (auto n = std::fread(buffer, 1, sizeof buffer, file_)) out.append(buffer, n);
+        return out;
+    }
+
+private:
+    int fd_;
+    int saved_;
+    std::FILE* file_ = nullptr;
+};
+
+config sub_config(std::vector<std::string> topics = {"t"})
+{
+    config c;
+    c.command = command::sub;
+    c.client_id = "io-test";
+    c.topics = std::move(topics);
+    c.reconnect_max = std::chrono::milliseconds{5}; // reconnect at once: no waiting in tests
+    return c;
+}
+
+config pub_config(std::string payload = "m", mqtt::qos q = mqtt::qos::at_least_once)
+{
+    config c;
+    c.command = command::pub;
+    c.client_id = "io-test";
+    c.topics = {"t"};
+    c.payload = std::move(payload);
+    c.qos = q;
+    c.progress = false;
+    return c;
+}
+
+/// Runs wsmqtt with `cfg` against the script; returns the exit code.
+int run_against(broker_script& script, config cfg)
+{
+    return run(std::move(cfg), [&script](net::any_io_executor ex) { return std::make_unique<scripted_transport>(ex, script); });
+}
+
+/// A broker that accepts CONNECT, grants SUBSCRIBE, acknowledges QoS 1 and 2 PUBLISH, and
+/// closes after DISCONNECT.
+void well_behaved(mqtt::packet const& p, scripted_transport& t)
+{
+    if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+    if (auto const* s = std::get_if<mqtt::subscribe>(&p)) t.send(mqtt::suback{s->packet_id, {0}});
+    if (auto const* m = std::get_if<mqtt::publish>(&p)) {
+        if (m->qos == mqtt::qos::at_least_once) t.send(mqtt::puback{m->packet_id});
+        if (m->qos == mqtt::qos::exactly_once) t.send(mqtt::pubrec{m->packet_id});
+    }
+    if (auto const* r = std::get_if<mqtt::pubrel>(&p)) t.send(mqtt::pubcomp{r->packet_id});
+}
+
+template <class T>
+std::vector<T> all_of(std::vector<mqtt::packet> const& packets)
+{
+    std::vector<T> out;
+    for (auto const& p : packets)
+        if (auto const* x = std::get_if<T>(&p)) out.push_back(*x);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("io: a publisher connects, publishes at QoS 1, waits for PUBACK, then disconnects", "[io]")
+{
+    broker_script script;
+    script.on_packet = well_behaved;
+    captured err{2};
+    CHECK(run_against(script, pub_config("hello")) == 0);
+    CHECK(err.text().empty());
+    REQUIRE(script.received.size() == 3);
+    CHECK(std::holds_alternative<mqtt::connect>(script.received[0])); // [MQTT-3.1.0-1]
+    CHECK(std::get<mqtt::publish>(script.received[1]).payload == "hello");
+    CHECK(std::holds_alternative<mqtt::disconnect>(script.received[2])); // [MQTT-3.14.4-1]
+    CHECK(script.shutdowns == 1);
+    CHECK(script.alive == 0);
+}
+
+TEST_CASE("io: a subscriber dropped after every SUBACK reconnects, and each lost transport is freed at once", "[io]")
+{
+    // Defect: every reconnect attempt used to keep its transport for ever (70 kB each).
+    broker_script script;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) {
+            if (script.connections < 30) t.close_by_broker("connection closed by the broker");
+            else t.send(mqtt::publish{"t", "at last", mqtt::qos::at_most_once, false, false, 0});
+        }
+    };
+    captured out{1};
+    captured err{2};
+    auto cfg = sub_config();
+    cfg.count = 1;
+    CHECK(run_against(script, cfg) == 0);
+    CHECK(script.connections == 30);
+    CHECK(script.most_alive == 1);
+    CHECK(script.alive == 0);
+    CHECK(out.text() == "Topic: t | at last\n");
+    auto const notes = err.text();
+    CHECK_THAT(notes, Catch::Contains("wsmqtt: connection closed by the broker; reconnecting in"));
+    CHECK_THAT(notes, Catch::Contains("wsmqtt: reconnected\n"));
+}
+
+TEST_CASE("io: an exception while handling input ends the run with one error line and exit 9", "[io]")
+{
+    // Defect: an exception in a detached coroutine was swallowed and the client hung.
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) {
+            t.throw_on_read = true;
+            t.send(mqtt::publish{"t", "x", mqtt::qos::at_most_once, false, false, 0});
+        }
+    };
+    captured err{2};
+    CHECK(run_against(script, sub_config()) == to_int(exit_code::internal));
+    CHECK(err.text() == "wsmqtt: error: out of memory\n");
+    CHECK(script.alive == 0);
+}
+
+TEST_CASE("io: sub -C 2 with four QoS 1 messages waiting acknowledges only the two it printed", "[io]")
+{
+    // Defect: -C 2 printed 2 and PUBACKed all 4, so a persistent session lost the other two.
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) {
+            mqtt::bytes burst;
+            REQUIRE(!mqtt::encode(mqtt::connack{true, 0}, burst));
+            for (std::uint16_t id = 1; id <= 4; ++id)
+                REQUIRE(!mqtt::encode(mqtt::publish{"t", std::to_string(id), mqtt::qos::at_least_once, false, false, id}, burst));
+            t.send_bytes(std::move(burst)); // all in one read
+        }
+    };
+    captured out{1};
+    auto cfg = sub_config();
+    cfg.clean_session = false;
+    cfg.count = 2;
+    cfg.qos = mqtt::qos::at_least_once;
+    CHECK(run_against(script, cfg) == 0);
+    CHECK(out.text() == "Topic: t | 1\nTopic: t | 2\n");
+    auto const acks = all_of<mqtt::puback>(script.received);
+    REQUIRE(acks.size() == 2);
+    CHECK(acks[0].packet_id == 1);
+    CHECK(acks[1].packet_id == 2);
+    CHECK(std::holds_alternative<mqtt::disconnect>(script.received.back()));
+}
+
+TEST_CASE("io: stdout on a full disk is an error (exit 8), not a quiet success", "[io]")
+{
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::publish{"t", "lost?", mqtt::qos::at_most_once, false, false, 0});
+    };
+    captured full{1, "/dev/full"};
+    captured err{2};
+    CHECK(run_against(script, sub_config()) == to_int(exit_code::output));
+    CHECK(err.text() == "wsmqtt: error: cannot write to stdout: No space left on device\n");
+}
+
+TEST_CASE("io: diagnostics that cannot be written are dropped, the message is still published", "[io]")
+{
+    // Defect: a failed write to stderr (-d 2>&1 | head, 2>/dev/full) wedged the process.
+    broker_script script;
+    script.on_packet = well_behaved;
+    captured full{2, "/dev/full"};
+    auto cfg = pub_config("still sent");
+    cfg.debug = true;
+    CHECK(run_against(script, cfg) == 0);
+    REQUIRE(all_of<mqtt::publish>(script.received).size() == 1);
+    CHECK(all_of<mqtt::publish>(script.received)[0].payload == "still sent");
+}
+
+TEST_CASE("io: PUBACK for an identifier not in use is ignored, the subscriber goes on", "[io]")
+{
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) {
+            t.send(mqtt::puback{0x1234});
+            t.send(mqtt::publish{"t", "after", mqtt::qos::at_most_once, false, false, 0});
+        }
+    };
+    captured out{1};
+    captured err{2};
+    auto cfg = sub_config();
+    cfg.count = 1;
+    cfg.debug = true;
+    CHECK(run_against(script, cfg) == 0);
+    CHECK(out.text() == "Topic: t | after\n");
+    CHECK_THAT(err.text(), Catch::Contains("wsmqtt: ignored PUBACK for packet identifier 4660, which is not in use\n"));
+}
+
+TEST_CASE("io: a broker that answers QoS 2 with PUBACK is named, with what to do (exit 5, close 1002)", "[io]")
+{
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        if (auto const* m = std::get_if<mqtt::publish>(&p)) t.send(mqtt::puback{m->packet_id}); // RabbitMQ 3.10
+    };
+    captured err{2};
+    CHECK(run_against(script, pub_config("x", mqtt::qos::exactly_once)) == 5);
+    CHECK(err.text() == "wsmqtt: error: protocol error: the broker answered a QoS 2 PUBLISH with PUBACK: it supports QoS 1 at most; "
+                        "publish with -q 1\n");
+    CHECK(script.ws_fail_statuses == std::vector<std::uint16_t>{1002});
+}
+
+TEST_CASE("io: when a write fails, the reader's words win (a TLS alert races the reset)", "[io]")
+{
+    broker_script script;
+    script.fail_write = 2; // CONNECT goes, the PUBLISH after CONNACK fails
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        if (!std::holds_alternative<mqtt::connect>(p)) return;
+        t.send(mqtt::connack{false, 0});
+        t.close_by_broker("TLS: the broker rejected our client certificate (certificate unknown)", exit_code::tls);
+    };
+    captured err{2};
+    CHECK(run_against(script, pub_config()) == 3);
+    CHECK(err.text() == "wsmqtt: error: TLS: the broker rejected our client certificate (certificate unknown)\n");
+}
+
+TEST_CASE("io: SIGTERM before CONNACK: pub exits 143 and says nothing was published", "[io]")
+{
+    // Defect: it exited 0 although nothing was published (mosquitto_pub: 143).
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport&) {
+        if (std::holds_alternative<mqtt::connect>(p)) std::raise(SIGTERM); // and no CONNACK
+    };
+    captured err{2};
+    CHECK(run_against(script, pub_config()) == 128 + SIGTERM);
+    CHECK(err.text() == "wsmqtt: error: interrupted before the message was published\n");
+    CHECK(script.alive == 0);
+}
+
+TEST_CASE("io: SIGINT with a QoS 1 message unacknowledged waits briefly, then says how many (exit 130)", "[io]")
+{
+    // Defect: the polite wait was bounded only by keepalive.
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        if (std::holds_alternative<mqtt::publish>(p)) std::raise(SIGINT); // and no PUBACK, ever
+    };
+    captured err{2};
+    CHECK(run_against(script, pub_config()) == 128 + SIGINT);
+    CHECK(err.text() == "wsmqtt: error: interrupted: 1 message not acknowledged by the broker\n");
+    CHECK(std::holds_alternative<mqtt::disconnect>(script.received.back()));
+}
+
+TEST_CASE("io: SIGTERM with the PUBACK on its way: the publisher waits for it and exits 0", "[io]")
+{
+    broker_script script;
+    scripted_transport* connection = nullptr;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        if (auto const* m = std::get_if<mqtt::publish>(&p)) {
+            connection = &t;
+            std::raise(SIGTERM);
+            t.send(mqtt::puback{m->packet_id}); // behind the signal
+        }
+    };
+    captured err{2};
+    CHECK(run_against(script, pub_config()) == 0);
+    CHECK(err.text().empty());
+    CHECK(connection != nullptr);
+}
+
+TEST_CASE("io: a first connection that fails ends the run with its words, --retry-first tries again", "[io]")
+{
+    broker_script refused;
+    refused.refuse_connects = 1;
+    refused.on_packet = well_behaved;
+    {
+        captured err{2};
+        CHECK(run_against(refused, sub_config()) == 1);
+        CHECK(err.text() == "wsmqtt: error: connection refused to scripted:1\n");
+    }
+    broker_script retried;
+    retried.refuse_connects = 3;
+    retried.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::publish{"t", "up", mqtt::qos::at_most_once, false, false, 0});
+    };
+    captured out{1};
+    captured err{2};
+    auto cfg = sub_config();
+    cfg.retry_first = true;
+    cfg.count = 1;
+    CHECK(run_against(retried, cfg) == 0);
+    CHECK(out.text() == "Topic: t | up\n");
+    auto const notes = err.text();
+    CHECK_THAT(notes, Catch::Contains("wsmqtt: cannot connect: connection refused to scripted:1; reconnecting in"));
+    CHECK_THAT(notes, Catch::Contains("wsmqtt: reconnect failed: connection refused to scripted:1; retrying in"));
+}
+
+TEST_CASE("io: a protocol error from the broker ends the run with exit 5 and tells a WebSocket broker why", "[io]")
+{
+    broker_script script;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send_bytes({0x20, 0x02, 0x00, 0x06}); // reserved CONNACK code
+    };
+    captured err{2};
+    CHECK(run_against(script, sub_config()) == 5);
+    CHECK(err.text() == "wsmqtt: error: protocol error: invalid return code\n");
+    CHECK(script.ws_fail_statuses == std::vector<std::uint16_t>{1002});
+}
