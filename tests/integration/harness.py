@@ -590,3 +590,82 @@ def ws_relay(target_port, deflate=False, listen_port=0):
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     port = int(process.stdout.readline().split()[1])
     return process, port
+
+
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+
+
+class RabbitMQ:
+    """A throwaway RabbitMQ (Debian's rabbitmq-server) with its MQTT and Web MQTT plugins, on free
+    loopback ports: a second real broker, whose web_mqtt serves WebSocket on /ws and which
+    delivers QoS 2 as QoS 1. Its own epmd, node name, data and log folders; all stopped after."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="wsmqtt-rabbitmq-")
+        amqp, dist, epmd, mqtt, ws = free_ports(5)
+        self.ports = {"mqtt": mqtt, "ws": ws}
+        with open(os.path.join(self.folder, "rabbitmq.conf"), "w") as f:
+            f.write(f"listeners.tcp.default = 127.0.0.1:{amqp}\n"
+                    f"mqtt.listeners.tcp.default = 127.0.0.1:{mqtt}\n"
+                    f"web_mqtt.tcp.port = {ws}\nweb_mqtt.tcp.ip = 127.0.0.1\n"
+                    "mqtt.allow_anonymous = true\nloopback_users = none\n"
+                    "distribution.listener.interface = 127.0.0.1\n")
+        with open(os.path.join(self.folder, "enabled_plugins"), "w") as f:
+            f.write("[rabbitmq_web_mqtt].\n")
+        self.env = {**os.environ, "HOME": self.folder,
+                    "RABBITMQ_NODENAME": f"wsmqtt-test-{os.getpid()}@localhost",
+                    "RABBITMQ_CONFIG_FILE": os.path.join(self.folder, "rabbitmq"),
+                    "RABBITMQ_CONFIG_FILES": os.path.join(self.folder, "none.d"),
+                    "RABBITMQ_ENABLED_PLUGINS_FILE": os.path.join(self.folder, "enabled_plugins"),
+                    "RABBITMQ_MNESIA_BASE": os.path.join(self.folder, "mnesia"),
+                    "RABBITMQ_LOG_BASE": os.path.join(self.folder, "log"),
+                    "RABBITMQ_PID_FILE": os.path.join(self.folder, "pid"),
+                    "RABBITMQ_DIST_PORT": str(dist),
+                    "ERL_EPMD_ADDRESS": "127.0.0.1", "ERL_EPMD_PORT": str(epmd)}
+        self.epmd = self.process = None
+
+    @staticmethod
+    def available():
+        return os.access(RABBITMQ_SERVER, os.X_OK)
+
+    def start(self, timeout=90):
+        # Our own epmd, so that none outlives the test (erl would start one as a daemon).
+        self.epmd = subprocess.Popen(["epmd", "-port", self.env["ERL_EPMD_PORT"], "-address", "127.0.0.1"],
+                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        self.log = open(os.path.join(self.folder, "server.log"), "w")
+        self.process = subprocess.Popen([RABBITMQ_SERVER], env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        waiting = [self.ports["mqtt"], self.ports["ws"]]
+        while waiting and time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", waiting[0]), timeout=0.2):
+                    waiting.pop(0)
+            except OSError:
+                time.sleep(0.1)
+        if waiting:
+            log = self.server_log()
+            self.stop()
+            raise RuntimeError(f"RabbitMQ did not start:\n{log}")
+        return self
+
+    def server_log(self):
+        try:
+            with open(os.path.join(self.folder, "server.log")) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        for p in (self.process, self.epmd):
+            if p is not None and p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+        if self.process is not None:
+            self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
