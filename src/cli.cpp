@@ -640,7 +640,8 @@ parse_result parse_command_line(int argc, char const* const* argv)
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.footer("Run 'wsmqtt sub --help' or 'wsmqtt pub --help' for the options of each.\n"
                "Exit codes: 0 ok, 1 network, 2 usage, 3 TLS, 4 WebSocket, 5 protocol, 6 subscription refused, 7 proxy,\n"
-               "11-15 connection refused by the broker (CONNACK 1-5), 27 timeout (-W).");
+               "8 stdout not writable, 9 internal, 11-15 connection refused by the broker (CONNACK 1-5), 27 timeout (-W),\n"
+               "128+N pub ended by signal N before the broker had every message.");
 
     std::vector<std::string> args;
     try {

@@ -48,6 +48,12 @@ public:
     [[nodiscard]] std::optional<packet> next(std::error_code& ec);
 
     /// Bytes fed but not yet decoded.
+    /// Memory held for input, reserved room included (what a header's announced size may not
+    /// inflate before the bytes arrive).
+    [[nodiscard]] std::size_t held() const noexcept
+    {
+        return buffer_.capacity() + (large_ ? large_->payload.capacity() : 0);
+    }
     [[nodiscard]] std::size_t buffered() const noexcept
     {
         return buffer_.size() - start_ + (large_ ? large_->payload.size() : 0);

@@ -1,0 +1,200 @@
+// Connecting as far as the byte stream that MQTT or WebSocket speaks over: resolve, TCP (to the
+// proxy if there is one), the proxy's handshake, TLS; all within the connect timeout. Shared by
+// the transports (transport.cpp, transport_deflate.cpp); private to them.
+#pragma once
+
+#include "race.hpp"
+#include "tls.hpp"
+#include "wsmqtt/handshakes.hpp"
+#include "wsmqtt/transport.hpp"
+#include "wsmqtt/version.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace wsmqtt::transport_detail {
+
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+using tls_stream = ssl::stream<tcp::socket>;
+
+inline constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+inline constexpr std::size_t read_chunk_size = 64 * 1024;
+/// Outgoing WebSocket payloads are masked (or Beast writes) in parts of this size.
+inline constexpr std::size_t write_chunk_size = 64 * 1024;
+/// How long a closing handshake may take.
+inline constexpr auto close_timeout = std::chrono::seconds{2};
+
+inline tcp::socket& lowest(tcp::socket& s) noexcept { return s; }
+inline tcp::socket& lowest(tls_stream& s) noexcept { return s.next_layer(); }
+
+/// The steps of connect(), for the words of a timeout.
+enum class stage { resolve, connect, proxy, tls, websocket };
+
+/// What the connect steps share, whatever the stream on top: the options, the resolver, the
+/// TLS context, and where the steps are.
+class connect_steps {
+public:
+    connect_steps(net::any_io_executor const& ex, transport_options o) : options{std::move(o)}, resolver{ex}
+    {
+        if (uses_tls(options.endpoint.scheme)) tls_context = tls::make_context(options.tls, error);
+    }
+
+    transport_options options;
+    tcp::resolver resolver;
+    std::unique_ptr<ssl::context> tls_context; ///< wss:// and mqtts:// only
+    std::optional<failure> error;              ///< from making the TLS context
+    stage at = stage::resolve;
+    std::string peer_names; ///< of the broker's certificate, when its verification failed
+
+    [[nodiscard]] endpoint first_hop() const
+    {
+        auto const& ep = options.endpoint;
+        return options.proxy ? endpoint{ep.scheme, options.proxy->host, options.proxy->port, {}} : ep;
+    }
+    /// The failure for connect() running out of time, where it was.
+    [[nodiscard]] failure timed_out() const;
+    /// Addresses of host:port, or why there are none.
+    net::awaitable<std::variant<tcp::resolver::results_type, failure>> resolve(std::string const& host, std::uint16_t port, bool of_proxy);
+
+    /// Connects `stream` as far as the byte stream that MQTT or WebSocket speaks over: TCP (to
+    /// the proxy if there is one), the proxy's handshake, TLS.
+    template <class Stream>
+    net::awaitable<std::optional<failure>> open(Stream& stream)
+    {
+        if (error) co_return error;
+        auto const& ep = options.endpoint;
+        auto const* const via = options.proxy ? &*options.proxy : nullptr;
+        auto const hop = first_hop();
+        if (options.trace)
+            options.trace(fmt::format("connecting to {}{}", to_string(ep), via ? fmt::format(" through proxy {}", host_and_port(hop)) : ""));
+        at = stage::resolve;
+        auto resolved = co_await resolve(hop.host, hop.port, via != nullptr);
+        if (auto* f = std::get_if<failure>(&resolved)) co_return *f;
+
+        at = stage::connect;
+        auto& socket = lowest(stream);
+        auto [ec, connected] = co_await net::async_connect(socket, std::get<tcp::resolver::results_type>(resolved), use_tuple);
+        if (ec) {
+            auto const code = via ? exit_code::proxy : exit_code::network;
+            auto const where = host_and_port(hop);
+            if (ec == net::error::connection_refused)
+                co_return failure{code, via ? fmt::format("connection refused by proxy {}", where) : fmt::format("connection refused to {}", where)};
+            co_return failure{code, fmt::format("cannot connect to {}{}: {}", via ? "proxy " : "", where, ec.message())};
+        }
+        // MQTT packets are small and latency matters more than Nagle's batching.
+        error_code ignored;
+        socket.set_option(tcp::no_delay{true}, ignored);
+
+        if (via) {
+            at = stage::proxy;
+            if (via->type == proxy::kind::http) {
+                handshake::http_connect h{*via, ep, std::string{"wsmqtt/"} + version};
+                if (auto f = co_await exchange(socket, h, h.start(), nullptr)) co_return f;
+            } else {
+                std::vector<std::uint8_t> address; // socks5h: none, the proxy resolves the name
+                if (via->type == proxy::kind::socks5) {
+                    auto broker = co_await resolve(ep.host, ep.port, false);
+                    if (auto* f = std::get_if<failure>(&broker)) co_return *f;
+                    auto const a = std::get<tcp::resolver::results_type>(broker).begin()->endpoint().address();
+                    if (a.is_v4()) {
+                        auto const b = a.to_v4().to_bytes();
+                        address.assign(b.begin(), b.end());
+                    } else {
+                        auto const b = a.to_v6().to_bytes();
+                        address.assign(b.begin(), b.end());
+                    }
+                }
+                handshake::socks5 h{*via, ep, std::move(address)};
+                if (auto f = co_await exchange(socket, h, h.start(), nullptr)) co_return f;
+            }
+        }
+        if constexpr (std::is_same_v<Stream, tls_stream>) {
+            at = stage::tls;
+            if (auto f = co_await tls_handshake(stream)) co_return f;
+        }
+        co_return std::nullopt;
+    }
+
+    /// Runs a sans-I/O handshake over `stream`: sends what it asks, feeds it what comes back.
+    /// Bytes a WebSocket server sent behind its answer go to `rest` (frames); a proxy sends none.
+    template <class Stream, class Handshake>
+    net::awaitable<std::optional<failure>> exchange(Stream& stream, Handshake& h, std::string out, std::vector<std::uint8_t>* rest)
+    {
+        auto const io_error = [&](error_code const& e) -> failure {
+            if (auto f = tls::client_certificate_problem(e)) return *f; // TLS 1.3: the verdict on our certificate comes now
+            bool const closed = e == net::error::eof || e == net::error::connection_reset || e == ssl::error::stream_truncated;
+            if constexpr (std::is_same_v<Handshake, handshake::websocket_upgrade>)
+                return h.io_error(closed ? "" : e.message(), host_and_port(options.endpoint));
+            else
+                return h.io_error(closed ? "" : e.message());
+        };
+        std::array<std::uint8_t, 4096> buffer;
+        while (true) {
+            if (!out.empty()) {
+                auto [ec, n] = co_await net::async_write(stream, net::buffer(out), use_tuple);
+                if (ec) co_return io_error(ec);
+                out.clear();
+            }
+            auto [ec, n] = co_await stream.async_read_some(net::buffer(buffer), use_tuple);
+            if (ec) co_return io_error(ec);
+            auto s = h.feed({buffer.data(), n});
+            if (s.error) co_return s.error;
+            out = std::move(s.send);
+            if (!s.done) continue;
+            if constexpr (std::is_same_v<Handshake, handshake::websocket_upgrade>)
+                rest->assign(buffer.begin() + static_cast<std::ptrdiff_t>(s.consumed), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+            else if (s.consumed < n) // nothing went through the tunnel yet: nothing can come back
+                co_return h.io_error("it sent data before we spoke through the tunnel");
+            if (!out.empty())
+                if (auto [e, m] = co_await net::async_write(stream, net::buffer(out), use_tuple); e) co_return io_error(e);
+            co_return std::nullopt;
+        }
+    }
+    /// TLS: SNI, the broker's name checked by OpenSSL, our words for what failed.
+    net::awaitable<std::optional<failure>> tls_handshake(tls_stream& stream);
+
+    /// Runs `steps` within the connect timeout; on time out the socket is closed, which ends
+    /// whatever step was under way.
+    template <class Steps>
+    net::awaitable<std::optional<failure>> within_deadline(Steps steps, tcp::socket& socket)
+    {
+        std::optional<failure> result;
+        auto run = [&]() -> net::awaitable<void> { result = co_await steps(); };
+        auto deadline = [&]() -> net::awaitable<void> {
+            auto const executor = co_await net::this_coro::executor;
+            net::steady_timer timer{executor, options.connect_timeout};
+            co_await timer.async_wait(net::use_awaitable);
+            resolver.cancel();
+            error_code ignored;
+            socket.close(ignored);
+        };
+        auto const first = co_await race(run(), deadline());
+        if (first == 1) co_return timed_out();
+        co_return result;
+    }
+    /// Words for a failed read or write after connect().
+    [[nodiscard]] static failure connection_lost(error_code const& ec);
+};
+
+/// ws:// and wss:// with --compress (transport_deflate.cpp): Beast's WebSocket stream.
+[[nodiscard]] std::unique_ptr<transport> make_deflate_transport(net::any_io_executor const& ex, transport_options options);
+
+} // namespace wsmqtt::transport_detail
