@@ -4,7 +4,6 @@
 #include "wsmqtt/output.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -253,14 +252,54 @@ step socks5::feed(std::span<std::uint8_t const> in)
 
 // --- WebSocket upgrade --------------------------------------------------------------------------
 
+std::array<std::uint8_t, 20> sha1(std::string_view data)
+{
+    // FIPS 180-1. Written out here because calling OpenSSL for it initialises all of libcrypto
+    // (its configuration, its providers): 2 MiB more for every ws:// run, which needs no TLS.
+    auto const rotl = [](std::uint32_t v, int n) { return (v << n) | (v >> (32 - n)); };
+    std::uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+    std::string message{data};
+    auto const bits = static_cast<std::uint64_t>(data.size()) * 8;
+    message += '\x80'; // a 1 bit, zeros, then the length in bits: a multiple of 512 bits
+    while (message.size() % 64 != 56) message += '\0';
+    for (int shift = 56; shift >= 0; shift -= 8) message += static_cast<char>(bits >> shift);
+    for (std::size_t block = 0; block < message.size(); block += 64) {
+        std::uint32_t w[80];
+        for (int i = 0; i < 16; ++i) {
+            auto const byte = [&](int j) { return static_cast<std::uint32_t>(static_cast<unsigned char>(message[block + static_cast<std::size_t>(4 * i + j)])); };
+            w[i] = (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3);
+        }
+        for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+        auto a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+        for (int i = 0; i < 80; ++i) {
+            std::uint32_t f = 0, k = 0;
+            if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
+            else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
+            else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
+            else f = b ^ c ^ d, k = 0xCA62C1D6;
+            auto const next = rotl(a, 5) + f + e + k + w[i];
+            e = d;
+            d = c;
+            c = rotl(b, 30);
+            b = a;
+            a = next;
+        }
+        h[0] += a;
+        h[1] += b;
+        h[2] += c;
+        h[3] += d;
+        h[4] += e;
+    }
+    std::array<std::uint8_t, 20> digest;
+    for (std::size_t i = 0; i < 20; ++i) digest[i] = static_cast<std::uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
+    return digest;
+}
+
 std::string websocket_accept(std::string_view key)
 {
-    std::string const input = std::string{key} + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"; // RFC 6455 §1.3
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_Digest(input.data(), input.size(), digest, &size, EVP_sha1(), nullptr);
+    auto const digest = sha1(std::string{key} + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"); // RFC 6455 §1.3
     std::string out;
-    append_base64({reinterpret_cast<char const*>(digest), size}, out);
+    append_base64({reinterpret_cast<char const*>(digest.data()), digest.size()}, out);
     return out;
 }
 

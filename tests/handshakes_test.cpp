@@ -182,6 +182,19 @@ TEST_CASE("the WebSocket upgrade request has the key, version, subprotocol and o
     CHECK(websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
+TEST_CASE("SHA-1 gives the FIPS 180-1 test vectors", "[handshakes]")
+{
+    auto const hex = [](std::array<std::uint8_t, 20> const& d) {
+        std::string out;
+        for (auto b : d) out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
+        return out;
+    };
+    CHECK(hex(sha1("abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+    CHECK(hex(sha1("")) == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    CHECK(hex(sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) == "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    CHECK(hex(sha1(std::string(1000000, 'a'))) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
 TEST_CASE("a 101 answer is accepted, frames sent behind it are left for the frame reader", "[handshakes]")
 {
     auto const split = GENERATE(std::size_t{1}, std::size_t{5}, std::size_t{4096});

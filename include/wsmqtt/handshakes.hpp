@@ -117,6 +117,9 @@ private:
     std::string body_;
 };
 
+/// SHA-1 (FIPS 180-1) of `data`: for Sec-WebSocket-Accept only.
+[[nodiscard]] std::array<std::uint8_t, 20> sha1(std::string_view data);
+
 /// Sec-WebSocket-Accept for a key: base64(SHA-1(key + the RFC's GUID)) (RFC 6455 §4.2.2).
 [[nodiscard]] std::string websocket_accept(std::string_view key);
 
