@@ -127,10 +127,11 @@ net::awaitable<void> connection::write_loop()
         auto& pending = session_.output();
         if (pending.empty()) {
             if (disconnect_sent_) {
-                // DISCONNECT is out: end our side [MQTT-3.14.4-1], and let the reader see the
-                // broker's end: closing with its data unread would reset the connection.
-                co_await transport_.shutdown();
-                co_await sleep(close_timeout);
+                // DISCONNECT is out: end our side and close [MQTT-3.14.4-1]. Over WebSocket the
+                // broker's close frame comes first (RFC 6455 §7.1.1): the reader ends the
+                // connection when it sees it, or after close_timeout we do.
+                bool const wait = co_await transport_.shutdown();
+                if (wait) co_await sleep(close_timeout);
                 co_return;
             }
             co_await wakeup_writer_.wait();

@@ -133,17 +133,18 @@ public:
         co_return result;
     }
 
-    net::awaitable<void> shutdown() override
+    net::awaitable<bool> shutdown() override
     {
         if (ws_ && !close_sent_) {
             close_sent_ = true;
             co_await send_control(ws::close_frame(ws::close_normal, {}, next_key()));
         }
-        // FIN after all our data; over TLS the broker's end of the connection ends it.
+        // FIN after all our data (over TLS the socket's close ends it).
         if constexpr (std::is_same_v<Stream, tcp::socket>) {
             error_code ignored;
             stream_.shutdown(tcp::socket::shutdown_send, ignored);
         }
+        co_return ws_;
     }
 
     net::awaitable<void> fail(std::uint16_t ws_status) override

@@ -52,7 +52,11 @@ public:
         co_return std::nullopt;
     }
 
-    net::awaitable<void> shutdown() override { (void)co_await ws_.async_close(websocket::close_code::normal, use_tuple); }
+    net::awaitable<bool> shutdown() override
+    {
+        (void)co_await ws_.async_close(websocket::close_code::normal, use_tuple); // Beast waits for the answer
+        co_return false;
+    }
 
     net::awaitable<void> fail(std::uint16_t ws_status) override
     {

@@ -87,11 +87,11 @@ struct scripted_transport final : transport {
         co_return std::nullopt;
     }
 
-    net::awaitable<void> shutdown() override
+    net::awaitable<bool> shutdown() override
     {
         ++script.shutdowns;
         close_by_broker("connection closed by the broker"); // as mosquitto does after DISCONNECT
-        co_return;
+        co_return true;
     }
 
     net::awaitable<void> fail(std::uint16_t status) override

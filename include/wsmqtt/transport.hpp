@@ -59,8 +59,10 @@ public:
     /// Sends all of `data` (ws/wss: as one binary message).
     virtual boost::asio::awaitable<std::optional<failure>> write(send_buffers const& data) = 0;
     /// Our side is done (after DISCONNECT): the WebSocket close frame, then FIN where it can be
-    /// sent. read() then reports the broker's end. Errors are ignored.
-    virtual boost::asio::awaitable<void> shutdown() = 0;
+    /// sent; errors are ignored. True when the broker's end is worth waiting for (read() then
+    /// reports it): WebSocket's closing handshake (RFC 6455 §7.1.1). Over TCP and TLS the
+    /// connection may be closed at once [MQTT-3.14.4-1].
+    virtual boost::asio::awaitable<bool> shutdown() = 0;
     /// We fail the connection: the WebSocket close frame says why (1002 protocol error, 1009
     /// too big; RFC 6455 §7.4.1), best effort.
     virtual boost::asio::awaitable<void> fail(std::uint16_t ws_status) = 0;
