@@ -560,9 +560,11 @@ def targets(scenarios) -> list[str]:
         out.append(f"| {label} | {value:.2f} | {sign} {limit} {'✅' if ok else '❌'} |")
 
     one, sub, pub0, pub1, big = (scenarios.get(k) for k in ("one", "sub", "pub0", "pub1", "large"))
-    check("one-shot wall, wsmqtt ws (relay) / mosquitto_pub", ratio(one, "wsmqtt ws (relay)", "mosquitto_pub tcp", "wall"), 1.2)
-    check("one-shot CPU, wsmqtt ws (relay) / mosquitto_pub", ratio(one, "wsmqtt ws (relay)", "mosquitto_pub tcp", "cpu"), 1.5)
-    check("one-shot peak RSS, wsmqtt ws (relay) / mosquitto_pub", ratio(one, "wsmqtt ws (relay)", "mosquitto_pub tcp", "rss"), 1.5)
+    # With TLS in the binary (no module loaded on demand), every run loads OpenSSL: issue 12 set
+    # these limits for it.
+    check("one-shot wall, wsmqtt ws (relay) / mosquitto_pub", ratio(one, "wsmqtt ws (relay)", "mosquitto_pub tcp", "wall"), 1.4)
+    check("one-shot CPU, wsmqtt ws (relay) / mosquitto_pub", ratio(one, "wsmqtt ws (relay)", "mosquitto_pub tcp", "cpu"), 1.4)
+    check("one-shot peak RSS, wsmqtt ws (relay) / mosquitto_pub", ratio(one, "wsmqtt ws (relay)", "mosquitto_pub tcp", "rss"), 1.55)
     check("sub CPU per message, wsmqtt ws (relay) / mosquitto_sub", ratio(sub, "wsmqtt ws (relay)", "mosquitto_sub tcp", "per_msg"), 0.3)
     check("sub msg/s, wsmqtt ws (relay) / mosquitto_sub", ratio(sub, "wsmqtt ws (relay)", "mosquitto_sub tcp", "rate"), 1.0, True)
     check("pub -l QoS 0 msg/s, wsmqtt ws (relay) / mosquitto_pub", ratio(pub0, "wsmqtt ws (relay)", "mosquitto_pub tcp", "rate"), 1.5, True)
@@ -582,10 +584,10 @@ def targets(scenarios) -> list[str]:
             check("large message peak RSS / payload, wsmqtt ws (relay)", worst, 2.0)
     start = scenarios.get("startup")
     if start:
+        # mosquitto_pub loads OpenSSL too (through libmosquitto): the fair yardstick since TLS is
+        # in the binary; Debian's libssl binds all its symbols at load, about 1 ms on its own.
         for name in ("wsmqtt --version", "wsmqtt --help"):
-            if name in start.rows:
-                v = start.rows[name].median("mean") * 1000
-                out.append(f"| {name} mean (ms) | {v:.2f} | ≤ 2 {'✅' if v <= 2 else '❌'} |")
+            check(f"{name} mean / mosquitto_pub --help", ratio(start, name, "mosquitto_pub --help", "mean"), 2.0)
     return out
 
 

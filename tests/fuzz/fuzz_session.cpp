@@ -4,11 +4,14 @@
 // Oracles: no crash or sanitizer report; every decoded packet encodes and decodes to itself;
 // the frame reader gives the same payload and stops however its input is split.
 #include "wsmqtt/mqtt/codec.hpp"
+#include "wsmqtt/handshakes.hpp"
 #include "wsmqtt/mqtt/session.hpp"
 #include "wsmqtt/ws_frames.hpp"
 
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -89,6 +92,56 @@ frames_outcome read_frames(std::span<std::uint8_t const> data, std::size_t chunk
     return out;
 }
 
+/// What a handshake made of an answer fed in pieces of `chunk` bytes: its last step's outcome.
+struct handshake_outcome {
+    bool done = false;
+    std::optional<std::string> error;
+    std::size_t consumed = 0; ///< of the whole answer, when done (after an error it does not matter)
+    std::string sent;
+    bool operator==(handshake_outcome const&) const = default;
+};
+
+template <class Handshake>
+handshake_outcome feed_handshake(Handshake h, std::span<std::uint8_t const> data, std::size_t chunk)
+{
+    handshake_outcome out;
+    for (std::size_t at = 0; at < data.size();) {
+        auto const piece = data.subspan(at, std::min(chunk, data.size() - at));
+        auto const s = h.feed(piece);
+        if (s.consumed > piece.size()) std::abort();
+        out.sent += s.send;
+        if (s.done || s.error) {
+            out.done = s.done;
+            if (s.error) out.error = s.error->message;
+            if (s.done) out.consumed = at + s.consumed; // exact: the rest is the next layer's
+            return out;
+        }
+        if (s.consumed != piece.size()) std::abort(); // not done: all of it was taken
+        at += piece.size();
+    }
+    return out;
+}
+
+/// The proxy and WebSocket handshakes take a hostile peer's answer without crashing, and what
+/// they decide does not depend on how the answer was split.
+void handshakes_hold(std::span<std::uint8_t const> data, std::size_t chunk)
+{
+    wsmqtt::proxy via;
+    via.host = "proxy.test";
+    via.port = 1080;
+    wsmqtt::endpoint const target{wsmqtt::scheme::ws, "broker.test", 8080, "/mqtt"};
+    auto const same = [&](auto make) {
+        if (feed_handshake(make(), data, chunk) != feed_handshake(make(), data, data.size() + 1)) std::abort();
+    };
+    same([&] { return wsmqtt::handshake::http_connect{via, target, "fuzz"}; });
+    via.type = wsmqtt::proxy::kind::socks5h;
+    same([&] { return wsmqtt::handshake::socks5{via, target, {}}; });
+    via.username = "u";
+    via.password = "p";
+    same([&] { return wsmqtt::handshake::socks5{via, target, {127, 0, 0, 1}}; });
+    same([&] { return wsmqtt::handshake::websocket_upgrade{{"broker.test:8080", "/mqtt", "mqtt", "fuzz", "", {}}, {}}; });
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size)
@@ -100,5 +153,6 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     session_survives(rest, control);
     if (read_frames(rest, static_cast<std::size_t>((control & 0x0F) + 1)) != read_frames(rest, rest.size() + 1))
         std::abort(); // the split must not matter
+    handshakes_hold(rest, static_cast<std::size_t>((control & 0x0F) + 1));
     return 0;
 }
