@@ -17,7 +17,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -139,25 +138,6 @@ std::string topic_problem(std::string_view topic, std::error_code ec, std::strin
     if (ec == errc::string_too_long) return fmt::format("{} longer than 65535 bytes", what);
     if (ec == errc::invalid_utf8) return fmt::format("{} is not valid UTF-8", what);
     return fmt::format("invalid {} '{}': {}", what, topic, ec.message());
-}
-
-std::string read_all(std::istream& in)
-{
-    return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-}
-
-/// A file's contents; a regular file is read with one allocation of its size, not a doubling string.
-std::string read_file(std::string const& path)
-{
-    std::ifstream in{path, std::ios::binary};
-    if (!in) throw usage_error(fmt::format("cannot read --file '{}': {}", path, std::strerror(errno)));
-    std::error_code ec;
-    auto const size = std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec) : 0;
-    if (ec || size == 0) return read_all(in); // /dev/stdin, a FIFO, /proc files: read to the end
-    std::string all(size, '\0');
-    in.read(all.data(), static_cast<std::streamsize>(size));
-    all.resize(static_cast<std::size_t>(in.gcount())); // a file that shrank meanwhile is sent as read
-    return all;
 }
 
 void check_filters(std::vector<std::string> const& filters)
@@ -392,13 +372,10 @@ void validate_pub(raw_options const& o, config& c)
                         (o.stdin_message ? 1 : 0) + (o.stdin_lines ? 1 : 0);
     if (sources == 0) throw usage_error("give the message with -m, -f, -s, -l or -n");
     if (sources > 1) throw usage_error("-m, -f, -s, -l and -n exclude each other: give one");
-    if (o.message) c.payload = *o.message;
-    if (o.file) c.payload = read_file(*o.file);
-    if (o.stdin_message) c.payload = read_all(std::cin);
-    // The whole PUBLISH must fit the 256 MiB Remaining Length (§2.2.3).
-    auto const topic_size = c.topics.empty() ? 0 : c.topics.front().size();
-    if (c.payload.size() + topic_size + 4 > mqtt::max_remaining_length)
-        throw usage_error("message too large: MQTT allows at most 256 MiB per PUBLISH");
+    // Read by the run (read_payload), not here: the config names the source.
+    if (o.message) c.payload = {payload_source::kind::text, *o.message};
+    if (o.file) c.payload = {payload_source::kind::file, *o.file};
+    if (o.stdin_message) c.payload = {payload_source::kind::standard_input, {}};
     c.retain = o.retain;
     if (o.repeat < 1) throw usage_error("--repeat must be at least 1");
     if (o.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");

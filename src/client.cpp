@@ -75,8 +75,18 @@ int run(config cfg, transport_maker make)
     }
     // Writes to a closed pipe or socket must fail with EPIPE, not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
-    auto payload = std::move(cfg.payload); // the publisher's; the rest of the config stays as parsed
-    config const& settings = cfg;
+    config const& settings = cfg; // as parsed, from here on
+    // The message (a file, standard input) is read before anything is sent: a file that cannot
+    // be read is a usage error, and nothing reaches the broker.
+    std::string payload;
+    if (settings.command == command::pub && !settings.line_mode) {
+        auto read = read_payload(settings);
+        if (auto const* f = std::get_if<failure>(&read)) {
+            if (!settings.quiet) write_stderr(fmt::format("wsmqtt: error: {}\n", f->message));
+            return to_int(f->code);
+        }
+        payload = std::move(std::get<std::string>(read));
+    }
 
     net::io_context ioc{1};
     auto const ex = ioc.get_executor();

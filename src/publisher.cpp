@@ -14,6 +14,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <variant>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -370,6 +375,42 @@ private:
 };
 
 } // namespace
+
+std::variant<std::string, failure> read_payload(config const& cfg)
+{
+    std::string payload;
+    auto const& source = cfg.payload;
+    if (source.from == payload_source::kind::text) {
+        payload = source.text;
+    } else {
+        bool const file = source.from == payload_source::kind::file;
+        auto const name = file ? fmt::format("--file '{}'", source.text) : std::string{"standard input (-s)"};
+        int const fd = file ? ::open(source.text.c_str(), O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+        auto const cannot = [&] { return failure{exit_code::usage, fmt::format("cannot read {}: {}", name, std::strerror(errno))}; };
+        if (fd < 0) return cannot();
+        // A regular file is read into one allocation of its size, not a doubling string.
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) payload.reserve(static_cast<std::size_t>(st.st_size));
+        std::array<char, 64 * 1024> chunk;
+        while (true) {
+            auto const n = ::read(fd, chunk.data(), chunk.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) { // EISDIR for a folder, EIO
+                auto f = cannot();
+                if (file) ::close(fd);
+                return f;
+            }
+            if (n == 0) break;
+            payload.append(chunk.data(), static_cast<std::size_t>(n));
+        }
+        if (file) ::close(fd);
+    }
+    // The whole PUBLISH must fit the 256 MiB Remaining Length (§2.2.3).
+    auto const topic_size = cfg.topics.empty() ? 0 : cfg.topics.front().size();
+    if (payload.size() + topic_size + 4 > mqtt::max_remaining_length)
+        return failure{exit_code::usage, "message too large: MQTT allows at most 256 MiB per PUBLISH"};
+    return payload;
+}
 
 std::unique_ptr<role> make_publisher(config const& cfg, std::string payload, run_control& control, net::any_io_executor ex)
 {

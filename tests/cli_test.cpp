@@ -91,10 +91,14 @@ TEST_CASE("pub takes topic, message, QoS and retain", "[cli]")
 {
     auto const c = parsed({"pub", "-t", "a/b", "-m", "hello", "-q", "2", "-r"});
     CHECK(c.command == command::pub);
-    CHECK(c.payload == "hello");
+    CHECK(c.payload.from == payload_source::kind::text);
+    CHECK(c.payload.text == "hello");
     CHECK(c.qos == mqtt::qos::exactly_once);
     CHECK(c.retain);
-    CHECK(parsed({"pub", "-t", "a", "-n"}).payload.empty());
+    CHECK(parsed({"pub", "-t", "a", "-n"}).payload.text.empty());
+    auto const file = parsed({"pub", "-t", "a", "-f", "/some/where"});
+    CHECK(file.payload.from == payload_source::kind::file); // named, not read: the run reads it
+    CHECK(file.payload.text == "/some/where");
 }
 
 TEST_CASE("sub -C, -W, -v, -F and -N", "[cli]")

@@ -190,7 +190,7 @@ config pub_config(std::string payload = "m", mqtt::qos q = mqtt::qos::at_least_o
     c.command = command::pub;
     c.client_id = "io-test";
     c.topics = {"t"};
-    c.payload = std::move(payload);
+    c.payload = {payload_source::kind::text, std::move(payload)};
     c.qos = q;
     c.progress = false;
     return c;

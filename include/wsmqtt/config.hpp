@@ -55,6 +55,13 @@ struct proxy {
 
 enum class command { sub, pub };
 
+/// Where the message of -m, -f, -s or -n comes from. The parser only names it; the run reads it
+/// (read_payload), so that the config stays as parsed.
+struct payload_source {
+    enum class kind { text, file, standard_input } from = kind::text;
+    std::string text; ///< -m's text (empty for -n), or -f's path
+};
+
 struct config {
     wsmqtt::command command = command::sub;
     wsmqtt::endpoint endpoint;
@@ -93,7 +100,7 @@ struct config {
     bool rate = false;                           ///< --rate
 
     // pub
-    std::string payload;             ///< -m, -f, -s, -n
+    payload_source payload;          ///< -m, -f, -s, -n
     bool line_mode = false;          ///< -l: one message per line of stdin
     std::optional<std::string> topic_separator; ///< with -l: "topic<SEP>payload" lines
     bool retain = false;

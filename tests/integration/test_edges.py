@@ -58,6 +58,17 @@ class Output(BrokerTestCase):
                 self.assertEqual(sub.finish(), (0, b"ok\n"))
 
 
+class PayloadSources(unittest.TestCase):
+
+    def test_a_file_that_cannot_be_read_is_a_usage_error_naming_it_and_nothing_is_sent(self):
+        # Read before connecting: the broker address here is never contacted.
+        for path, why in (("/tmp", "Is a directory"), ("/nonexistent/m.bin", "No such file or directory")):
+            with self.subTest(path=path):
+                got = run("pub", "-L", "mqtt://127.0.0.1:1", "-t", "t", "-f", path)
+                self.assertEqual(got.returncode, 2)
+                self.assertEqual(got.stderr, f"wsmqtt: error: cannot read --file '{path}': {why}\n")
+
+
 class PersistentSession(BrokerTestCase):
 
     def test_count_acknowledges_only_what_it_printed(self):
