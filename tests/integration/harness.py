@@ -110,7 +110,7 @@ class Broker:
     """mosquitto with every listener the tests need, in its own temporary folder."""
 
     LISTENERS = ("tcp", "ws", "wss", "tls", "ws_auth", "tcp_auth", "wss_wrongname", "wss_expired",
-                 "wss_clientcert")
+                 "wss_clientcert", "tls_clientcert")
 
     def __init__(self, persistent=False):
         self.dir = tempfile.mkdtemp(prefix="wsmqtt-test-")
@@ -215,6 +215,10 @@ allow_anonymous true
 
 listener {p['wss_clientcert']} 127.0.0.1
 {ws}{tls}require_certificate true
+allow_anonymous true
+
+listener {p['tls_clientcert']} 127.0.0.1
+{tls}require_certificate true
 allow_anonymous true
 """
         with open(self.path("mosquitto.conf"), "w") as f:
@@ -362,6 +366,7 @@ class ScriptedBroker(OneConnectionServer):
     """
 
     HANG_UP = b"hang up"  # an answer that closes the connection instead
+    THEN_CLOSE = b"\0then close"  # at the end of an answer: send the rest, then close
 
     def __init__(self, answers):
         self.answers = answers
@@ -385,6 +390,9 @@ class ScriptedBroker(OneConnectionServer):
                     if kind in (8, 10):  # SUBSCRIBE/UNSUBSCRIBE: echo the packet id
                         header = len(packet) - self._remaining_length(packet)
                         answer = answer.replace(b"{id}", packet[header:header + 2])
+                    if answer.endswith(self.THEN_CLOSE):
+                        conn.sendall(answer[:-len(self.THEN_CLOSE)])
+                        return
                     conn.sendall(answer)
 
     @staticmethod
