@@ -35,6 +35,7 @@ struct broker_script {
     int most_alive = 0;                   ///< the most at once
     std::vector<std::uint16_t> ws_fail_statuses;
     int shutdowns = 0;
+    std::size_t acks_read = 0;            ///< PUBACKs the client has read so far
 };
 
 struct scripted_transport final : transport {
@@ -65,6 +66,7 @@ struct scripted_transport final : transport {
         if (!inbox.empty()) {
             current = std::move(inbox.front());
             inbox.pop_front();
+            if (!current.empty() && current[0] == 0x40) ++script.acks_read; // a PUBACK sent alone
             if (throw_on_read) throw std::bad_alloc{};
             co_return read_result{current, std::nullopt};
         }
@@ -467,4 +469,32 @@ TEST_CASE("io: a protocol error from the broker ends the run with exit 5 and tel
     CHECK(run_against(script, sub_config()) == 5);
     CHECK(err.text() == "wsmqtt: error: protocol error: invalid return code\n");
     CHECK(script.ws_fail_statuses == std::vector<std::uint16_t>{1002});
+}
+
+TEST_CASE("io: the in-flight window holds while the broker withholds acknowledgements (back-pressure)", "[io]")
+{
+    // -M 5 and 40 messages; the broker acknowledges in batches, once 5 are waiting. At every
+    // PUBLISH, what the client has sent but not yet seen acknowledged must be 5 at most.
+    broker_script script;
+    std::vector<std::uint16_t> waiting;
+    std::size_t publishes = 0, most_in_flight = 0;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        auto const* m = std::get_if<mqtt::publish>(&p);
+        if (!m) return;
+        most_in_flight = std::max(most_in_flight, ++publishes - script.acks_read);
+        waiting.push_back(m->packet_id);
+        if (waiting.size() < 5) return;
+        for (auto id : waiting) t.send(mqtt::puback{id});
+        waiting.clear();
+    };
+    auto cfg = pub_config("w");
+    cfg.repeat = 40;
+    cfg.max_inflight = 5;
+    captured err{2};
+    CHECK(run_against(script, cfg) == 0);
+    CHECK(err.text().empty());
+    CHECK(publishes == 40);
+    CHECK(most_in_flight == 5);
+    CHECK(script.acks_read == 40);
 }
