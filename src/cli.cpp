@@ -152,7 +152,85 @@ mqtt::qos to_qos(int value, std::string_view flag)
     return static_cast<mqtt::qos>(value);
 }
 
-void add_common_options(CLI::App& app, raw_options& o)
+/// Adds a subcommand's options, but only those the arguments name (all of them for --help).
+/// CLI11 checks each new option against every option before it: building all ~70 took a third
+/// of the instructions of a one-shot publish, as much as loading OpenSSL. Parsing, help and
+/// errors are the same: an option the arguments do not name has nothing to parse, and an
+/// unknown or mistyped one is refused as before.
+class option_adder {
+public:
+    option_adder(CLI::App& app, std::vector<std::string> const& args) : app_{app}, args_{args}
+    {
+        all_ = std::find(args.begin(), args.end(), "--help") != args.end();
+    }
+
+    /// What CLI11's Option* is used for here, on an option that may not have been added.
+    class handle {
+    public:
+        explicit handle(CLI::Option* o) : option_{o} {}
+        handle* operator->() { return this; }
+        handle* group(std::string const& name)
+        {
+            if (option_) option_->group(name);
+            return this;
+        }
+        handle* multi_option_policy(CLI::MultiOptionPolicy policy)
+        {
+            if (option_) option_->multi_option_policy(policy);
+            return this;
+        }
+
+    private:
+        CLI::Option* option_;
+    };
+
+    template <class T>
+    handle add_option(std::string const& names, T& variable, std::string const& description)
+    {
+        return handle{named(names) ? app_.add_option(names, variable, description) : nullptr};
+    }
+    template <class T>
+    handle add_flag(std::string const& names, T& variable, std::string const& description)
+    {
+        return handle{named(names) ? app_.add_flag(names, variable, description) : nullptr};
+    }
+    template <class F>
+    handle add_flag_function(std::string const& names, F&& function, std::string const& description)
+    {
+        return handle{named(names) ? app_.add_flag_function(names, std::forward<F>(function), description) : nullptr};
+    }
+    void footer(std::string const& text) { app_.footer(text); }
+
+private:
+    /// Whether the arguments may name one of `names` ("-h,--host", "!--no-progress"): a long
+    /// name as "--name" or "--name=…", a short one anywhere in an argument of one dash (they
+    /// combine: -dq1). Taking an option too many is harmless.
+    bool named(std::string_view names) const
+    {
+        if (all_) return true;
+        while (!names.empty()) {
+            auto const comma = names.find(',');
+            auto name = names.substr(0, comma);
+            names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
+            if (!name.empty() && name.front() == '!') name.remove_prefix(1);
+            for (std::string_view const arg : args_) {
+                if (name.starts_with("--")) {
+                    if (arg == name || (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')) return true;
+                } else if (name.size() == 2 && arg.size() > 1 && arg[0] == '-' && arg[1] != '-' &&
+                           arg.find(name[1], 1) != std::string_view::npos) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    CLI::App& app_;
+    std::vector<std::string> const& args_;
+    bool all_ = false;
+};
+
+void add_common_options(option_adder& app, raw_options& o)
 {
     app.add_option("-h,--host", o.host, "Broker host name or address (default localhost)")->group("Connection");
     app.add_option("-p,--port", o.port, "Broker port (default 80 ws, 443 wss, 1883 mqtt, 8883 mqtts)")->group("Connection");
@@ -202,7 +280,7 @@ void add_common_options(CLI::App& app, raw_options& o)
     app.add_flag("--quiet", o.quiet, "Print no error messages (the exit code still tells)")->group("Other");
 }
 
-void add_sub_options(CLI::App& app, raw_options& o)
+void add_sub_options(option_adder& app, raw_options& o)
 {
     add_common_options(app, o);
     app.add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable; + and # allowed)")
@@ -229,7 +307,7 @@ void add_sub_options(CLI::App& app, raw_options& o)
 
 }
 
-void add_pub_options(CLI::App& app, raw_options& o)
+void add_pub_options(option_adder& app, raw_options& o)
 {
     add_common_options(app, o);
     app.add_option("-t,--topic", o.topics, "Topic to publish to (no wildcards)")->group("Messages");
@@ -635,9 +713,15 @@ parse_result parse_command_line(int argc, char const* const* argv)
 
     raw_options o;
     auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
-    if (chosen == "sub") add_sub_options(*sub, o);
+    if (chosen == "sub") {
+        option_adder adder{*sub, args};
+        add_sub_options(adder, o);
+    }
     auto* pub = app.add_subcommand("pub", "Publish messages: wsmqtt pub -h host -p port -t topic -m text");
-    if (chosen == "pub") add_pub_options(*pub, o);
+    if (chosen == "pub") {
+        option_adder adder{*pub, args};
+        add_pub_options(adder, o);
+    }
 
     try {
         std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector

@@ -299,3 +299,19 @@ TEST_CASE("pub line mode, separator, repeat and in-flight window", "[cli]")
     require_usage_error({"pub", "-t", "a", "-m", "x", "-M", "0"});
     require_usage_error({"pub", "-t", "a", "-l", "-m", "x"});
 }
+
+TEST_CASE("options are found however they are written: clustered short flags, attached values, --name=value", "[cli]")
+{
+    // Only the options the arguments name are built (CLI11's cost grows with their square):
+    // every way of naming one must still reach it.
+    auto const c = parsed({"sub", "-t", "a", "-dRv", "-q1", "--keepalive=7", "-hbroker.test", "--no-reconnect"});
+    CHECK(c.debug);
+    CHECK(c.skip_retained);
+    CHECK(c.format == "%t %p");
+    CHECK(c.qos == wsmqtt::mqtt::qos::at_least_once);
+    CHECK(c.keepalive == 7);
+    CHECK(c.endpoint.host == "broker.test");
+    CHECK(c.no_reconnect);
+    require_usage_error({"sub", "-t", "a", "--no-such-option"});
+    require_usage_error({"sub", "-t", "a", "--keepalive"}); // named, but without its value
+}
