@@ -51,7 +51,7 @@ int report_exception(std::exception_ptr const& e, bool quiet)
     } catch (...) {
         what = "internal error";
     }
-    if (!quiet) write_stderr(fmt::format("wsmqtt: error: {}\n", what));
+    if (!quiet) write_error(what);
     return to_int(exit_code::internal);
 }
 
@@ -70,7 +70,7 @@ int run(config cfg, transport_maker make)
     std::string error;
     auto format = output_format::compile(cfg.format.empty() ? std::string{default_format} : cfg.format, cfg.no_newline, error);
     if (!format) {
-        if (!cfg.quiet) write_stderr(fmt::format("wsmqtt: error: {}\n", error));
+        if (!cfg.quiet) write_error(error);
         return to_int(exit_code::usage);
     }
     // Writes to a closed pipe or socket must fail with EPIPE, not kill the process.
@@ -82,7 +82,7 @@ int run(config cfg, transport_maker make)
     if (settings.command == command::pub && !settings.line_mode) {
         auto read = read_payload(settings);
         if (auto const* f = std::get_if<failure>(&read)) {
-            if (!settings.quiet) write_stderr(fmt::format("wsmqtt: error: {}\n", f->message));
+            if (!settings.quiet) write_error(f->message);
             return to_int(f->code);
         }
         payload = std::move(std::get<std::string>(read));
@@ -90,7 +90,7 @@ int run(config cfg, transport_maker make)
 
     net::io_context ioc{1};
     auto const ex = ioc.get_executor();
-    supervisor boss{ex, settings, [ex, &make] { return make(ex); }};
+    supervisor boss{ex, settings, std::move(make)};
     auto const role = settings.command == command::sub ? make_subscriber(settings, std::move(*format), boss)
                                                        : make_publisher(settings, std::move(payload), boss, ex);
     int code = to_int(exit_code::internal);

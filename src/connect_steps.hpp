@@ -35,7 +35,6 @@ using tcp = net::ip::tcp;
 using boost::system::error_code;
 using tls_stream = ssl::stream<tcp::socket>;
 
-inline constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 inline constexpr std::size_t read_chunk_size = 64 * 1024;
 /// Outgoing WebSocket payloads are masked (or Beast writes) in parts of this size.
 inline constexpr std::size_t write_chunk_size = 64 * 1024;

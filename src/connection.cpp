@@ -13,7 +13,6 @@ namespace {
 
 namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 /// How long the broker has to close the connection after our DISCONNECT, or after a failed
 /// write for the reader to say what happened.
@@ -52,12 +51,6 @@ std::vector<send_buffers> split(send_buffers const& whole, std::size_t step)
     return parts;
 }
 
-net::awaitable<void> sleep(std::chrono::steady_clock::duration d)
-{
-    auto const executor = co_await net::this_coro::executor;
-    net::steady_timer timer{executor, d};
-    (void)co_await timer.async_wait(use_tuple);
-}
 
 } // namespace
 

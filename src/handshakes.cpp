@@ -319,11 +319,43 @@ std::string websocket_upgrade::start() const
     return request + "\r\n";
 }
 
+failure upgrade_refused(http_head const& head)
+{
+    auto message = fmt::format("WebSocket upgrade refused: HTTP {} {}", head.status, head.reason);
+    if (auto const* location = head.field("Location")) message += fmt::format(" (redirected to {})", *location);
+    return {exit_code::websocket, std::move(message)};
+}
+
+std::optional<failure> check_subprotocol(http_head const& head, std::string_view offered)
+{
+    auto const* selected = head.field("Sec-WebSocket-Protocol");
+    if (!selected) return failure{exit_code::websocket, fmt::format("broker did not accept subprotocol {}", offered)};
+    if (*selected != offered)
+        return failure{exit_code::websocket, fmt::format("broker selected subprotocol '{}' instead of {}", *selected, offered)};
+    return std::nullopt;
+}
+
+failure upgrade_failed(std::string_view why, std::string_view where)
+{
+    if (why.empty()) return {exit_code::websocket, fmt::format("WebSocket handshake with {} failed: connection closed (is it a WebSocket port?)", where)};
+    return {exit_code::websocket, fmt::format("WebSocket handshake with {} failed: {}", where, why)};
+}
+
+std::vector<std::string> describe_answer(http_head const& head, std::string_view body)
+{
+    std::vector<std::string> lines{fmt::format("WebSocket upgrade answered: HTTP {} {}", head.status, head.reason)};
+    for (auto const& [name, value] : head.fields) lines.push_back(fmt::format("  {}: {}", name, value));
+    if (body.empty()) return lines;
+    std::string shown;
+    for (char const c : body)
+        shown += std::isprint(static_cast<unsigned char>(c)) ? std::string(1, c) : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    lines.push_back(fmt::format("  body: {}", shown));
+    return lines;
+}
+
 step websocket_upgrade::refused(std::size_t consumed) const
 {
-    auto message = fmt::format("WebSocket upgrade refused: HTTP {} {}", head_.status, head_.reason);
-    if (auto const* location = head_.field("Location")) message += fmt::format(" (redirected to {})", *location);
-    return {consumed, {}, false, failure{exit_code::websocket, std::move(message)}};
+    return {consumed, {}, false, upgrade_refused(head_)};
 }
 
 step websocket_upgrade::feed(std::span<std::uint8_t const> in)
@@ -355,19 +387,14 @@ step websocket_upgrade::feed(std::span<std::uint8_t const> in)
         return fail("WebSocket handshake failed: wrong Sec-WebSocket-Accept (RFC 6455 §4.1)");
     if (head_.field("Sec-WebSocket-Extensions"))
         return fail("WebSocket handshake failed: the broker chose an extension we did not offer");
-    // The server must select the subprotocol we offered [MQTT-6.0.0-4].
-    auto const* selected = head_.field("Sec-WebSocket-Protocol");
-    if (!selected) return fail(fmt::format("broker did not accept subprotocol {}", options_.subprotocol));
-    if (*selected != options_.subprotocol)
-        return fail(fmt::format("broker selected subprotocol '{}' instead of {}", *selected, options_.subprotocol));
+    if (auto f = check_subprotocol(head_, options_.subprotocol)) return {used, {}, false, std::move(f)};
     return {used, {}, true, {}};
 }
 
 failure websocket_upgrade::io_error(std::string_view why, std::string_view where) const
 {
-    if (head_size_ > 0 && head_.status != 101) return *refused(0).error; // its body was cut short
-    if (why.empty()) return {exit_code::websocket, fmt::format("WebSocket handshake with {} failed: connection closed (is it a WebSocket port?)", where)};
-    return {exit_code::websocket, fmt::format("WebSocket handshake with {} failed: {}", where, why)};
+    if (head_size_ > 0 && head_.status != 101) return upgrade_refused(head_); // its body was cut short
+    return upgrade_failed(why, where);
 }
 
 } // namespace wsmqtt::handshake

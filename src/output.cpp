@@ -472,4 +472,12 @@ void write_stderr(std::string_view text) noexcept
     }
 }
 
+void write_error(std::string_view message) noexcept
+{
+    try {
+        write_stderr(fmt::format("wsmqtt: error: {}\n", message));
+    } catch (...) { // out of memory for the line itself: the exit code still tells
+    }
+}
+
 } // namespace wsmqtt

@@ -28,7 +28,6 @@ namespace {
 
 namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 /// Bytes queued for the socket beyond which a publisher stops taking input (bounded memory).
 constexpr std::size_t max_write_backlog = 256 * 1024;
@@ -39,12 +38,6 @@ constexpr std::size_t large_input = 1024 * 1024;
 /// How long an interrupted publisher waits for the broker to acknowledge what it has sent.
 constexpr auto interrupt_grace = std::chrono::seconds{2};
 
-net::awaitable<void> sleep(std::chrono::steady_clock::duration d)
-{
-    auto const executor = co_await net::this_coro::executor;
-    net::steady_timer timer{executor, d};
-    (void)co_await timer.async_wait(use_tuple);
-}
 
 /// Standard input for `pub -l`: asynchronous for pipes and terminals, plain reads for regular
 /// files and /dev/null (which epoll cannot wait on; they never block anyway).

@@ -11,11 +11,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <chrono>
 #include <exception>
 #include <tuple>
 #include <utility>
 
 namespace wsmqtt {
+
+/// Completion token for awaited operations whose error is a value, not an exception.
+inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 /// Whether `e` is what a cancelled Asio operation throws.
 inline bool is_cancellation(std::exception_ptr const& e) noexcept
@@ -70,7 +74,7 @@ public:
     {
         if (!std::exchange(notified_, false)) {
             timer_.expires_at(boost::asio::steady_timer::time_point::max());
-            auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            auto [ec] = co_await timer_.async_wait(use_tuple);
             (void)ec; // notified or cancelled: the caller looks at its state either way
             notified_ = false;
         }
@@ -86,12 +90,20 @@ private:
     bool notified_ = false;
 };
 
+/// Waits `d` (or until cancelled).
+inline boost::asio::awaitable<void> sleep(std::chrono::steady_clock::duration d)
+{
+    auto const executor = co_await boost::asio::this_coro::executor;
+    boost::asio::steady_timer timer{executor, d};
+    (void)co_await timer.async_wait(use_tuple);
+}
+
 /// Waits until cancelled: the end of a branch whose work is done but which must not end the race.
 inline boost::asio::awaitable<void> park()
 {
     auto const executor = co_await boost::asio::this_coro::executor;
     boost::asio::steady_timer never{executor, boost::asio::steady_timer::time_point::max()};
-    auto [ec] = co_await never.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [ec] = co_await never.async_wait(use_tuple);
     (void)ec;
 }
 

@@ -50,8 +50,6 @@ public:
     virtual void on_signal(int signal, int count) = 0;
     /// What ending now would lose ("3 messages not acknowledged by the broker"), if anything.
     [[nodiscard]] virtual std::optional<std::string> unacknowledged() const { return std::nullopt; }
-    /// The run is ending: take no more input.
-    virtual void on_stop() {}
     /// The run has ended: write out what is buffered.
     virtual void on_end() {}
     /// An error line is about to be written on stderr (a progress line makes room for it).

@@ -154,7 +154,7 @@ private:
         bool const colour = stderr_wants_colour();
         while (!control_.ending()) {
             timer.expires_after(std::chrono::seconds{1});
-            auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+            auto [ec] = co_await timer.async_wait(use_tuple);
             if (ec || control_.ending()) break;
             if (!cfg_.quiet)
                 write_stderr(fmt::format("wsmqtt: rate: {} msg/s, {} B/s\n", paint(std::to_string(rate_messages_), "1", colour),

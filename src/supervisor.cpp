@@ -18,7 +18,6 @@ namespace {
 
 namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 /// One line per packet for -d; never the password.
 void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attached, bool colour)
@@ -74,7 +73,7 @@ mqtt::session_options session_options_from(config const& cfg)
     return o;
 }
 
-supervisor::supervisor(net::any_io_executor ex, config const& cfg, transport_factory make)
+supervisor::supervisor(net::any_io_executor ex, config const& cfg, transport_maker make)
     : executor_{ex}
     , cfg_{cfg}
     , make_transport_{std::move(make)}
@@ -102,7 +101,7 @@ net::awaitable<int> supervisor::run(role& r)
 net::awaitable<void> supervisor::connections()
 {
     while (true) {
-        auto t = make_transport_();
+        auto t = make_transport_(executor_);
         transport_ = t.get();
         auto f = co_await t->connect();
         bool const connected = !f;
@@ -185,16 +184,11 @@ net::awaitable<void> supervisor::watch_deadline()
 void supervisor::stop(exit_code code, std::string message)
 {
     if (outcome_ || stopping_) return;
-    if (!connection_ || !session_.is_connected()) {
-        // Not connected (connecting, or waiting to reconnect): what is in flight cannot be
-        // delivered now.
-        if (auto const lost = role_->unacknowledged())
-            return finish(code == exit_code::ok ? exit_code::network : code, message.empty() ? *lost : fmt::format("{} ({})", message, *lost));
-        return finish(code, std::move(message));
-    }
+    // Not connected (connecting, or waiting to reconnect): there is nobody to say DISCONNECT to.
+    // What was in flight is the caller's to report (-W and a publisher's signal say it).
+    if (!connection_ || !session_.is_connected()) return finish(code, std::move(message));
     report(message);
     stopping_ = code;
-    role_->on_stop();
     session_.disconnect(clock::now()); // discards the will [MQTT-3.14.4-3]
     connection_->wake_writer();
 }
@@ -204,7 +198,6 @@ void supervisor::finish(exit_code code, std::string message)
     if (outcome_) return;
     outcome_ = code;
     report(message);
-    role_->on_stop();
     if (connection_) connection_->end(std::nullopt);
     else if (transport_) transport_->cancel();
     retry_timer_.cancel();
@@ -219,7 +212,7 @@ void supervisor::report(std::string const& message)
 {
     if (message.empty() || cfg_.quiet) return;
     role_->before_error();
-    write_stderr(fmt::format("wsmqtt: error: {}\n", message));
+    write_error(message);
 }
 
 void supervisor::on_event(mqtt::event& e)

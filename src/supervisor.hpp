@@ -18,12 +18,13 @@
 
 namespace wsmqtt {
 
+/// Makes the transport of each connection attempt.
+using transport_maker = std::function<std::unique_ptr<transport>(boost::asio::any_io_executor)>;
+
 class supervisor final : public run_control, private connection_handler {
 public:
-    /// Makes the transport of each attempt (tests give a scripted one).
-    using transport_factory = std::function<std::unique_ptr<transport>()>;
-
-    supervisor(boost::asio::any_io_executor ex, config const& cfg, transport_factory make);
+    /// `make` makes the transport of each attempt (tests give a scripted one).
+    supervisor(boost::asio::any_io_executor ex, config const& cfg, transport_maker make);
 
     /// The whole run with `r`; returns the exit code. Every coroutine it starts has ended when
     /// it returns, and any exception from them comes out here.
@@ -53,7 +54,7 @@ private:
 
     boost::asio::any_io_executor executor_;
     config const& cfg_;
-    transport_factory make_transport_;
+    transport_maker make_transport_;
     mqtt::session session_;
     role* role_ = nullptr;
     transport* transport_ = nullptr;   ///< of the attempt under way
@@ -68,9 +69,6 @@ private:
     std::chrono::milliseconds backoff_{std::chrono::seconds{1}};
     std::mt19937 random_{std::random_device{}()};
 };
-
-/// Makes the transport of each connection attempt.
-using transport_maker = std::function<std::unique_ptr<transport>(boost::asio::any_io_executor)>;
 
 /// wsmqtt's run (client.hpp) with transports from `make`: tests give a scripted one.
 [[nodiscard]] int run(config cfg, transport_maker make);

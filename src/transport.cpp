@@ -6,7 +6,6 @@
 #include "wsmqtt/version.hpp"
 #include "wsmqtt/ws_frames.hpp"
 
-#include <cctype>
 #include <random>
 
 namespace wsmqtt {
@@ -187,19 +186,9 @@ private:
                                         o.ws.headers},
                                        nonce};
         auto f = co_await setup_.exchange(stream_, h, h.start(), &spare_);
-        if (o.trace && h.answered()) trace_answer(o.trace, h.response(), h.body());
+        if (o.trace && h.answered())
+            for (auto const& line : handshake::describe_answer(h.response(), h.body())) o.trace(line);
         co_return f;
-    }
-
-    static void trace_answer(std::function<void(std::string const&)> const& trace, handshake::http_head const& head, std::string const& body)
-    {
-        trace(fmt::format("WebSocket upgrade answered: HTTP {} {}", head.status, head.reason));
-        for (auto const& [name, value] : head.fields) trace(fmt::format("  {}: {}", name, value));
-        if (body.empty()) return;
-        std::string shown;
-        for (char const c : body)
-            shown += std::isprint(static_cast<unsigned char>(c)) ? std::string(1, c) : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        trace(fmt::format("  body: {}", shown));
     }
 
     /// One binary frame with all of `data`, masked in parts of write_chunk_size (§5.3).

@@ -107,27 +107,16 @@ private:
         ws_.set_option(deflate);
         websocket::response_type response;
         auto [ec] = co_await ws_.async_handshake(response, host_header(ep), ep.path, use_tuple);
-        if (o.trace && (!ec || ec == websocket::error::upgrade_declined)) {
-            o.trace(fmt::format("WebSocket upgrade answered: HTTP {} {}", response.result_int(), std::string_view{response.reason()}));
-            for (auto const& field : response)
-                o.trace(fmt::format("  {}: {}", std::string_view{field.name_string()}, std::string_view{field.value()}));
-        }
-        if (ec == websocket::error::upgrade_declined) {
-            auto message = fmt::format("WebSocket upgrade refused: HTTP {} {}", response.result_int(), std::string_view{response.reason()});
-            if (auto const location = response.find(beast::http::field::location); location != response.end())
-                message += fmt::format(" (redirected to {})", std::string_view{location->value()});
-            co_return failure{exit_code::websocket, std::move(message)};
-        }
+        // The answer in the shape our own upgrade reads, so that both check and trace it alike.
+        handshake::http_head head{response.result_int(), std::string{response.reason()}, {}};
+        for (auto const& field : response) head.fields.emplace_back(std::string{field.name_string()}, std::string{field.value()});
+        if (o.trace && (!ec || ec == websocket::error::upgrade_declined))
+            for (auto const& line : handshake::describe_answer(head, std::string_view{response.body()}.substr(0, 512))) o.trace(line);
+        if (ec == websocket::error::upgrade_declined) co_return handshake::upgrade_refused(head);
         if (auto f = tls::client_certificate_problem(ec)) co_return f;
-        if (ec == beast::http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset)
-            co_return failure{exit_code::websocket, fmt::format("WebSocket handshake with {} failed: connection closed (is it a WebSocket port?)", host_and_port(ep))};
-        if (ec) co_return failure{exit_code::websocket, fmt::format("WebSocket handshake with {} failed: {}", host_and_port(ep), ec.message())};
-        // The server must select the subprotocol we offered [MQTT-6.0.0-4]; Beast does not check.
-        auto const selected = response.find(beast::http::field::sec_websocket_protocol);
-        if (selected == response.end())
-            co_return failure{exit_code::websocket, fmt::format("broker did not accept subprotocol {}", o.ws.subprotocol)};
-        if (std::string_view{selected->value()} != o.ws.subprotocol)
-            co_return failure{exit_code::websocket, fmt::format("broker selected subprotocol '{}' instead of {}", std::string_view{selected->value()}, o.ws.subprotocol)};
+        bool const closed = ec == beast::http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset;
+        if (ec) co_return handshake::upgrade_failed(closed ? "" : ec.message(), host_and_port(ep));
+        if (auto f = handshake::check_subprotocol(head, o.ws.subprotocol)) co_return f;
         ws_.binary(true); // [MQTT-6.0.0-1]
         ws_.read_message_max(o.max_frame);
         ws_.write_buffer_bytes(write_chunk_size);

@@ -217,6 +217,15 @@ void well_behaved(mqtt::packet const& p, scripted_transport& t)
     if (auto const* r = std::get_if<mqtt::pubrel>(&p)) t.send(mqtt::pubcomp{r->packet_id});
 }
 
+/// A well-behaved broker that, once it has granted the subscription, publishes `payload` on "t".
+std::function<void(mqtt::packet const&, scripted_transport&)> publishing(std::string payload)
+{
+    return [payload = std::move(payload)](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::publish{"t", payload, mqtt::qos::at_most_once, false, false, 0});
+    };
+}
+
 template <class T>
 std::vector<T> all_of(std::vector<mqtt::packet> const& packets)
 {
@@ -315,10 +324,7 @@ TEST_CASE("io: sub -C 2 with four QoS 1 messages waiting acknowledges only the t
 TEST_CASE("io: stdout on a full disk is an error (exit 8), not a quiet success", "[io]")
 {
     broker_script script;
-    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
-        well_behaved(p, t);
-        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::publish{"t", "lost?", mqtt::qos::at_most_once, false, false, 0});
-    };
+    script.on_packet = publishing("lost?");
     captured full{1, "/dev/full"};
     captured err{2};
     CHECK(run_against(script, sub_config()) == to_int(exit_code::output));
@@ -443,10 +449,7 @@ TEST_CASE("io: a first connection that fails ends the run with its words, --retr
     }
     broker_script retried;
     retried.refuse_connects = 3;
-    retried.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
-        well_behaved(p, t);
-        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::publish{"t", "up", mqtt::qos::at_most_once, false, false, 0});
-    };
+    retried.on_packet = publishing("up");
     captured out{1};
     captured err{2};
     auto cfg = sub_config();

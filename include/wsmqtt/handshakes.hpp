@@ -120,6 +120,17 @@ private:
 /// SHA-1 (FIPS 180-1) of `data`: for Sec-WebSocket-Accept only.
 [[nodiscard]] std::array<std::uint8_t, 20> sha1(std::string_view data);
 
+// The checks of a WebSocket upgrade's answer, shared with --compress, whose upgrade Beast makes.
+
+/// The refusal of an upgrade answered with `head` (not 101), a redirection named.
+[[nodiscard]] failure upgrade_refused(http_head const& head);
+/// Whether the answer selected the subprotocol we offered [MQTT-6.0.0-4]; Beast does not check.
+[[nodiscard]] std::optional<failure> check_subprotocol(http_head const& head, std::string_view offered);
+/// The upgrade failing before an answer: `why` ("" for a closed connection), `where` host:port.
+[[nodiscard]] failure upgrade_failed(std::string_view why, std::string_view where);
+/// The answer for -d, a line each: status, fields, the start of its body.
+[[nodiscard]] std::vector<std::string> describe_answer(http_head const& head, std::string_view body);
+
 /// Sec-WebSocket-Accept for a key: base64(SHA-1(key + the RFC's GUID)) (RFC 6455 §4.2.2).
 [[nodiscard]] std::string websocket_accept(std::string_view key);
 

@@ -95,6 +95,9 @@ void append_json_string(std::string_view s, std::string& out);
 /// diagnostic that cannot be written never changes what the run does.
 void write_stderr(std::string_view text) noexcept;
 
+/// The one line a failure prints: "wsmqtt: error: <message>" (through write_stderr).
+void write_error(std::string_view message) noexcept;
+
 class stdout_writer {
 public:
     /// closed: the reader has gone (EPIPE), a normal end; failed: error() says why (ENOSPC, EIO).
