@@ -501,3 +501,34 @@ TEST_CASE("io: the in-flight window holds while the broker withholds acknowledge
     CHECK(most_in_flight == 5);
     CHECK(script.acks_read == 40);
 }
+
+TEST_CASE("io: -W while reconnecting names the unacknowledged messages once", "[io]")
+{
+    // pub -l -q 1: the broker takes the PUBLISH, never acknowledges it, and goes away for good.
+    int lines[2];
+    REQUIRE(::pipe(lines) == 0);
+    REQUIRE(::write(lines[1], "m\n", 2) == 2); // and the input stays open
+    int const saved_stdin = ::dup(STDIN_FILENO);
+    ::dup2(lines[0], STDIN_FILENO);
+    broker_script script;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        if (std::holds_alternative<mqtt::publish>(p)) {
+            script.refuse_connects = 1'000'000;
+            t.close_by_broker("connection closed by the broker");
+        }
+    };
+    auto cfg = pub_config();
+    cfg.line_mode = true;
+    cfg.timeout = std::chrono::seconds{1};
+    cfg.reconnect_max = std::chrono::milliseconds{50};
+    captured err{2};
+    auto const code = run_against(script, cfg);
+    ::dup2(saved_stdin, STDIN_FILENO);
+    for (int fd : {saved_stdin, lines[0], lines[1]}) ::close(fd);
+    CHECK(code == 27);
+    auto const text = err.text();
+    std::string const lost = "1 message not acknowledged by the broker";
+    CHECK_THAT(text, Catch::Contains("wsmqtt: error: timed out after 1 s (" + lost + ")\n"));
+    CHECK(text.find(lost) == text.rfind(lost)); // once
+}
