@@ -1,4 +1,4 @@
-// The connect steps' words and the parts that are not templates (connect_steps.hpp).
+// The parts of the connect steps that are not templates (connect_steps.hpp).
 #include "connect_steps.hpp"
 
 #include <openssl/err.h>
@@ -6,31 +6,26 @@
 #include <openssl/x509_vfy.h>
 
 namespace wsmqtt::transport_detail {
-namespace {
 
-std::string seconds_text(std::chrono::milliseconds d) { return fmt::format("{:g} s", static_cast<double>(d.count()) / 1000.0); }
-
-} // namespace
-
-/// The failure for connect() running out of time, where it was.
-failure connect_steps::timed_out() const
+/// connect() ran out of time, where it was.
+transport_error connect_steps::timed_out() const
 {
-    auto const limit = seconds_text(options.connect_timeout);
+    using enum transport_errc;
+    auto const limit = static_cast<std::uint64_t>(options.connect_timeout.count());
     auto const broker = host_and_port(options.endpoint);
-    auto const hop = host_and_port(first_hop());
     bool const via = options.proxy.has_value();
     switch (at) {
-    case stage::resolve: return {via ? exit_code::proxy : exit_code::network, fmt::format("cannot resolve {}: timed out after {}", first_hop().host, limit)};
-    case stage::connect: return {via ? exit_code::proxy : exit_code::network, fmt::format("connection to {}{} timed out after {}", via ? "proxy " : "", hop, limit)};
-    case stage::proxy: return {exit_code::proxy, fmt::format("proxy {} did not answer within {}", hop, limit)};
-    case stage::tls: return {exit_code::tls, fmt::format("TLS handshake with {} timed out after {}", broker, limit)};
-    case stage::websocket: return {exit_code::websocket, fmt::format("WebSocket handshake with {} timed out after {}", broker, limit)};
+    case stage::resolve: return {resolve_timed_out, first_hop().host, {}, {}, limit};
+    case stage::connect: return {connect_timed_out, host_and_port(first_hop()), {}, via ? "proxy" : "", limit};
+    case stage::proxy: return {proxy_timed_out, host_and_port(first_hop()), {}, {}, limit};
+    case stage::tls: return {tls_timed_out, broker, {}, {}, limit};
+    case stage::websocket: return {websocket_timed_out, broker, {}, {}, limit};
     }
-    return {exit_code::network, "timed out"};
+    return {connect_timed_out, broker, {}, {}, limit};
 }
 
 /// Addresses of host:port, or why there are none.
-net::awaitable<std::variant<tcp::resolver::results_type, failure>> connect_steps::resolve(std::string const& host, std::uint16_t port, bool of_proxy)
+net::awaitable<std::variant<tcp::resolver::results_type, transport_error>> connect_steps::resolve(std::string const& host, std::uint16_t port, bool of_proxy)
 {
     // An address needs no resolver: Asio's asynchronous resolver starts a thread.
     error_code not_an_address;
@@ -38,14 +33,13 @@ net::awaitable<std::variant<tcp::resolver::results_type, failure>> connect_steps
         co_return tcp::resolver::results_type::create(tcp::endpoint{address, port}, host, std::to_string(port));
     auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(port), use_tuple);
     if (!ec) co_return results;
-    auto const code = of_proxy ? exit_code::proxy : exit_code::network;
-    auto const what = of_proxy ? "proxy " : "";
+    using enum transport_errc;
     if (ec == net::error::host_not_found || ec == net::error::host_not_found_try_again || ec == net::error::no_data)
-        co_return failure{code, fmt::format("{}host not found: {}", what, host)};
-    co_return failure{code, fmt::format("cannot resolve {}{}: {}", what, host, ec.message())};
+        co_return transport_error{of_proxy ? proxy_host_not_found : host_not_found, host};
+    co_return transport_error{of_proxy ? proxy_resolve_failed : resolve_failed, host, ec.message()};
 }
 
-net::awaitable<std::optional<failure>> connect_steps::tls_handshake(tls_stream& stream)
+net::awaitable<std::optional<transport_error>> connect_steps::tls_handshake(tls_stream& stream)
 {
     auto const& ep = options.endpoint;
     auto* const native = stream.native_handle();
@@ -76,19 +70,18 @@ net::awaitable<std::optional<failure>> connect_steps::tls_handshake(tls_stream& 
         co_return tls::verify_failure(result, ep, peer_names);
     if (auto f = tls::client_certificate_problem(ec)) co_return f;
     if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE && options.tls.cert.empty())
-        co_return failure{exit_code::tls, fmt::format("TLS handshake with {} failed: {} (does the broker require a client certificate?)",
-                                                      host_and_port(ep), ec.message())};
+        co_return transport_error{transport_errc::tls_handshake_failed_no_cert, host_and_port(ep), ec.message()};
     if (ec == net::error::eof || ec == ssl::error::stream_truncated || ec == net::error::connection_reset)
-        co_return failure{exit_code::tls, fmt::format("TLS handshake with {} failed: connection closed (is it a TLS port?)", host_and_port(ep))};
-    co_return failure{exit_code::tls, fmt::format("TLS handshake with {} failed: {}", host_and_port(ep), ec.message())};
+        co_return transport_error{transport_errc::tls_not_tls, host_and_port(ep)};
+    co_return transport_error{transport_errc::tls_handshake_failed, host_and_port(ep), ec.message()};
 }
 
-/// The WebSocket subprotocol's words for a failed read or write after connect().
-failure connect_steps::connection_lost(error_code const& ec)
+/// A failed read or write after connect().
+transport_error connect_steps::connection_lost(error_code const& ec)
 {
     if (auto f = tls::client_certificate_problem(ec)) return *f;
-    if (ec == net::error::eof || ec == ssl::error::stream_truncated) return {exit_code::network, "connection closed by the broker"};
-    return {exit_code::network, fmt::format("connection lost: {}", ec.message())};
+    if (ec == net::error::eof || ec == ssl::error::stream_truncated) return {transport_errc::closed_by_broker};
+    return {transport_errc::connection_lost, {}, ec.message()};
 }
 
 } // namespace wsmqtt::transport_detail

@@ -59,7 +59,7 @@ public:
     transport_options options;
     tcp::resolver resolver;
     std::unique_ptr<ssl::context> tls_context; ///< wss:// and mqtts:// only
-    std::optional<failure> error;              ///< from making the TLS context
+    std::optional<transport_error> error;      ///< from making the TLS context
     stage at = stage::resolve;
     std::string peer_names; ///< of the broker's certificate, when its verification failed
 
@@ -68,15 +68,15 @@ public:
         auto const& ep = options.endpoint;
         return options.proxy ? endpoint{ep.scheme, options.proxy->host, options.proxy->port, {}} : ep;
     }
-    /// The failure for connect() running out of time, where it was.
-    [[nodiscard]] failure timed_out() const;
+    /// connect() ran out of time, where it was.
+    [[nodiscard]] transport_error timed_out() const;
     /// Addresses of host:port, or why there are none.
-    net::awaitable<std::variant<tcp::resolver::results_type, failure>> resolve(std::string const& host, std::uint16_t port, bool of_proxy);
+    net::awaitable<std::variant<tcp::resolver::results_type, transport_error>> resolve(std::string const& host, std::uint16_t port, bool of_proxy);
 
     /// Connects `stream` as far as the byte stream that MQTT or WebSocket speaks over: TCP (to
     /// the proxy if there is one), the proxy's handshake, TLS.
     template <class Stream>
-    net::awaitable<std::optional<failure>> open(Stream& stream)
+    net::awaitable<std::optional<transport_error>> open(Stream& stream)
     {
         if (error) co_return error;
         auto const& ep = options.endpoint;
@@ -86,17 +86,15 @@ public:
             options.trace(fmt::format("connecting to {}{}", to_string(ep), via ? fmt::format(" through proxy {}", host_and_port(hop)) : ""));
         at = stage::resolve;
         auto resolved = co_await resolve(hop.host, hop.port, via != nullptr);
-        if (auto* f = std::get_if<failure>(&resolved)) co_return *f;
+        if (auto* f = std::get_if<transport_error>(&resolved)) co_return *f;
 
         at = stage::connect;
         auto& socket = lowest(stream);
         auto [ec, connected] = co_await net::async_connect(socket, std::get<tcp::resolver::results_type>(resolved), use_tuple);
         if (ec) {
-            auto const code = via ? exit_code::proxy : exit_code::network;
-            auto const where = host_and_port(hop);
-            if (ec == net::error::connection_refused)
-                co_return failure{code, via ? fmt::format("connection refused by proxy {}", where) : fmt::format("connection refused to {}", where)};
-            co_return failure{code, fmt::format("cannot connect to {}{}: {}", via ? "proxy " : "", where, ec.message())};
+            using enum transport_errc;
+            if (ec == net::error::connection_refused) co_return transport_error{via ? proxy_connection_refused : connection_refused, host_and_port(hop)};
+            co_return transport_error{via ? proxy_connect_failed : connect_failed, host_and_port(hop), ec.message()};
         }
         // MQTT packets are small and latency matters more than Nagle's batching.
         error_code ignored;
@@ -111,7 +109,7 @@ public:
                 std::vector<std::uint8_t> address; // socks5h: none, the proxy resolves the name
                 if (via->type == proxy::kind::socks5) {
                     auto broker = co_await resolve(ep.host, ep.port, false);
-                    if (auto* f = std::get_if<failure>(&broker)) co_return *f;
+                    if (auto* f = std::get_if<transport_error>(&broker)) co_return *f;
                     auto const a = std::get<tcp::resolver::results_type>(broker).begin()->endpoint().address();
                     if (a.is_v4()) {
                         auto const b = a.to_v4().to_bytes();
@@ -135,9 +133,9 @@ public:
     /// Runs a sans-I/O handshake over `stream`: sends what it asks, feeds it what comes back.
     /// Bytes a WebSocket server sent behind its answer go to `rest` (frames); a proxy sends none.
     template <class Stream, class Handshake>
-    net::awaitable<std::optional<failure>> exchange(Stream& stream, Handshake& h, std::string out, std::vector<std::uint8_t>* rest)
+    net::awaitable<std::optional<transport_error>> exchange(Stream& stream, Handshake& h, std::string out, std::vector<std::uint8_t>* rest)
     {
-        auto const io_error = [&](error_code const& e) -> failure {
+        auto const io_error = [&](error_code const& e) -> transport_error {
             if (auto f = tls::client_certificate_problem(e)) return *f; // TLS 1.3: the verdict on our certificate comes now
             bool const closed = e == net::error::eof || e == net::error::connection_reset || e == ssl::error::stream_truncated;
             if constexpr (std::is_same_v<Handshake, handshake::websocket_upgrade>)
@@ -161,21 +159,21 @@ public:
             if constexpr (std::is_same_v<Handshake, handshake::websocket_upgrade>)
                 rest->assign(buffer.begin() + static_cast<std::ptrdiff_t>(s.consumed), buffer.begin() + static_cast<std::ptrdiff_t>(n));
             else if (s.consumed < n) // nothing went through the tunnel yet: nothing can come back
-                co_return h.io_error("it sent data before we spoke through the tunnel");
+                co_return h.sent_early();
             if (!out.empty())
                 if (auto [e, m] = co_await net::async_write(stream, net::buffer(out), use_tuple); e) co_return io_error(e);
             co_return std::nullopt;
         }
     }
-    /// TLS: SNI, the broker's name checked by OpenSSL, our words for what failed.
-    net::awaitable<std::optional<failure>> tls_handshake(tls_stream& stream);
+    /// TLS: SNI, the broker's name checked by OpenSSL, and what failed.
+    net::awaitable<std::optional<transport_error>> tls_handshake(tls_stream& stream);
 
     /// Runs `steps` within the connect timeout; on time out the socket is closed, which ends
     /// whatever step was under way.
     template <class Steps>
-    net::awaitable<std::optional<failure>> within_deadline(Steps steps, tcp::socket& socket)
+    net::awaitable<std::optional<transport_error>> within_deadline(Steps steps, tcp::socket& socket)
     {
-        std::optional<failure> result;
+        std::optional<transport_error> result;
         auto run = [&]() -> net::awaitable<void> { result = co_await steps(); };
         auto deadline = [&]() -> net::awaitable<void> {
             auto const executor = co_await net::this_coro::executor;
@@ -189,8 +187,8 @@ public:
         if (first == 1) co_return timed_out();
         co_return result;
     }
-    /// Words for a failed read or write after connect().
-    [[nodiscard]] static failure connection_lost(error_code const& ec);
+    /// A failed read or write after connect().
+    [[nodiscard]] static transport_error connection_lost(error_code const& ec);
 };
 
 /// ws:// and wss:// with --compress (transport_deflate.cpp): Beast's WebSocket stream.

@@ -75,9 +75,7 @@ net::awaitable<std::optional<failure>> connection::run()
     if (disconnect_sent_) co_return std::nullopt; // the broker closing after our DISCONNECT
     // The reader's words first: a TLS alert about our certificate comes with the reset that
     // made a write fail.
-    if (read_error_) co_return read_error_;
-    if (write_error_) co_return write_error_;
-    co_return failure{exit_code::network, "connection closed"};
+    co_return describe(read_error_.value_or(write_error_.value_or(transport_error{transport_errc::closed})));
 }
 
 void connection::end(std::optional<failure> why, std::uint16_t ws_status)
@@ -147,7 +145,7 @@ net::awaitable<void> connection::write_loop()
     }
 }
 
-net::awaitable<std::optional<failure>> connection::write(send_buffers const& pieces)
+net::awaitable<std::optional<transport_error>> connection::write(send_buffers const& pieces)
 {
     auto const size = net::buffer_size(pieces);
     if (write_step_ == 0 || size <= write_step_) {

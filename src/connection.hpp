@@ -36,8 +36,8 @@ public:
     connection& operator=(connection const&) = delete;
 
     /// Sends CONNECT and runs until the connection ends, every coroutine of it finished.
-    /// Returns why it ended; nullopt when it was the end we asked for (DISCONNECT sent, or
-    /// end() without a reason).
+    /// Returns why it ended (a transport's error in words: describe()); nullopt when it was the
+    /// end we asked for (DISCONNECT sent, or end() without a reason).
     boost::asio::awaitable<std::optional<failure>> run();
 
     /// The session has bytes to send.
@@ -55,7 +55,7 @@ private:
     boost::asio::awaitable<void> closing(boost::asio::awaitable<void> loop);
     /// Takes the session's events to the handler, then wakes the writer and the timer as needed.
     void deliver();
-    boost::asio::awaitable<std::optional<failure>> write(send_buffers const& pieces);
+    boost::asio::awaitable<std::optional<transport_error>> write(send_buffers const& pieces);
 
     transport& transport_;
     mqtt::session& session_;
@@ -68,8 +68,8 @@ private:
     bool end_asked_ = false;
     std::optional<failure> end_reason_;
     std::uint16_t end_ws_status_ = 0;
-    std::optional<failure> read_error_;
-    std::optional<failure> write_error_;
+    std::optional<transport_error> read_error_;
+    std::optional<transport_error> write_error_;
     bool disconnect_sent_ = false;
 };
 

@@ -122,28 +122,28 @@ step http_connect::feed(std::span<std::uint8_t const> in)
     http_head head;
     std::string error;
     auto const size = gather_head(received_, in, head, error);
-    if (!error.empty()) return {in.size(), {}, false, failure{exit_code::proxy, fmt::format("proxy {} answered CONNECT with {}", where(via_), error)}};
+    if (!error.empty()) return {in.size(), {}, false, transport_error{transport_errc::proxy_malformed_answer, where(via_), error}};
     if (size == 0) return step{in.size(), {}, false, {}};
     // What follows the head is already the tunnel's; nothing is sent through it yet, so nothing
     // may have come back.
     step s{in.size() - (received_.size() - size), {}, false, {}};
     // 407 is the proxy's answer for missing credentials; some (tinyproxy) say 401 for wrong ones.
     if (head.status == 407 || head.status == 401)
-        s.error = failure{exit_code::proxy, fmt::format("proxy {} requires authentication (HTTP {}){}", where(via_), head.status,
-                                                        via_.username ? ": it refused the user name or password"
-                                                                      : ": give it in --proxy http://user:pass@host:port")};
+        s.error = transport_error{via_.username ? transport_errc::proxy_refused_credentials : transport_errc::proxy_wants_credentials,
+                                  where(via_), {}, {}, head.status};
     else if (head.status / 100 != 2)
-        s.error = failure{exit_code::proxy, fmt::format("proxy {} could not reach the broker {}: HTTP {} {}", where(via_),
-                                                        host_and_port(target_), head.status, head.reason)};
+        s.error = transport_error{transport_errc::proxy_cannot_reach, where(via_), head.reason, host_and_port(target_), head.status};
     else
         s.done = true;
     return s;
 }
 
-failure http_connect::io_error(std::string_view why) const
+transport_error http_connect::io_error(std::string_view why) const
 {
-    return {exit_code::proxy, fmt::format("proxy {} did not answer CONNECT: {}", where(via_), why.empty() ? "it closed the connection" : why)};
+    return {transport_errc::proxy_no_answer, where(via_), std::string{why}};
 }
+
+transport_error http_connect::sent_early() const { return {transport_errc::proxy_sent_early, where(via_)}; }
 
 // --- SOCKS5 -------------------------------------------------------------------------------------
 
@@ -158,9 +158,14 @@ std::string socks5::start() const
     return via_.username ? std::string{"\x05\x02\x00\x02", 4} : std::string{"\x05\x01\x00", 3};
 }
 
-failure socks5::refused(std::string_view why) const { return {exit_code::proxy, fmt::format("SOCKS5 proxy {}: {}", where(via_), why)}; }
+step socks5::refused(transport_errc why, std::uint64_t number) const
+{
+    return {0, {}, false, transport_error{why, where(via_), {}, host_and_port(target_), number}};
+}
 
-failure socks5::io_error(std::string_view why) const { return refused(why.empty() ? "it closed the connection" : why); }
+transport_error socks5::io_error(std::string_view why) const { return {transport_errc::socks_no_answer, where(via_), std::string{why}}; }
+
+transport_error socks5::sent_early() const { return {transport_errc::socks_sent_early, where(via_)}; }
 
 std::string socks5::connect_request() const
 {
@@ -187,14 +192,14 @@ step socks5::feed(std::span<std::uint8_t const> in)
         switch (state_) {
         case state::method: {
             if (received_.size() < 2) return s;
-            if (byte(0) != 5) return s.error = refused("not a SOCKS5 proxy"), s;
+            if (byte(0) != 5) return refused(transport_errc::socks_not_socks5);
             auto const method = byte(1);
             received_.erase(0, 2);
             if (method == 2) {
-                if (!via_.username) return s.error = refused("it wants a user name and password (socks5://user:pass@host:port)"), s;
+                if (!via_.username) return refused(transport_errc::socks_wants_credentials);
                 auto const& user = *via_.username;
                 auto const pass = via_.password.value_or("");
-                if (user.size() > 255 || pass.size() > 255) return s.error = refused("user name and password must be at most 255 bytes"), s;
+                if (user.size() > 255 || pass.size() > 255) return refused(transport_errc::socks_credentials_too_long);
                 s.send += '\x01'; // RFC 1929
                 s.send += static_cast<char>(user.size());
                 s.send += user;
@@ -202,34 +207,25 @@ step socks5::feed(std::span<std::uint8_t const> in)
                 s.send += pass;
                 state_ = state::auth;
             } else if (method == 0) {
-                if (address_.empty() && target_.host.size() > 255) return s.error = refused("host name too long"), s;
+                if (address_.empty() && target_.host.size() > 255) return refused(transport_errc::socks_host_too_long);
                 s.send += connect_request();
                 state_ = state::connect;
             } else {
-                return s.error = refused(via_.username ? "it accepts none of our authentication methods"
-                                                       : "it accepts none of our authentication methods (does it want socks5://user:pass@host:port?)"),
-                       s;
+                return refused(transport_errc::socks_no_method, via_.username ? 1 : 0);
             }
             break;
         }
         case state::auth:
             if (received_.size() < 2) return s;
-            if (byte(1) != 0) return s.error = refused("it refused the user name or password"), s;
+            if (byte(1) != 0) return refused(transport_errc::socks_refused_credentials);
             received_.erase(0, 2);
-            if (address_.empty() && target_.host.size() > 255) return s.error = refused("host name too long"), s;
+            if (address_.empty() && target_.host.size() > 255) return refused(transport_errc::socks_host_too_long);
             s.send += connect_request();
             state_ = state::connect;
             break;
         case state::connect: {
             if (received_.size() < 5) return s;
-            if (auto const reply = byte(1); reply != 0) {
-                static constexpr char const* reasons[] = {"succeeded", "general failure", "not allowed by its rules",
-                                                          "network unreachable", "host unreachable", "connection refused",
-                                                          "TTL expired", "command not supported", "address type not supported"};
-                s.error = failure{exit_code::proxy, fmt::format("SOCKS5 proxy {} could not reach the broker {}: {}", where(via_),
-                                                                host_and_port(target_), reply < 9 ? reasons[reply] : "unknown error")};
-                return s;
-            }
+            if (auto const reply = byte(1); reply != 0) return refused(transport_errc::socks_cannot_reach, reply);
             state_ = state::bound_address;
             break;
         }
@@ -237,7 +233,7 @@ step socks5::feed(std::span<std::uint8_t const> in)
             // The bound address (IPv4, IPv6 or a name whose length is byte 4) and its port.
             auto const type = byte(3);
             std::size_t const size = type == 1 ? 4 + 4 + 2 : type == 4 ? 4 + 16 + 2 : type == 3 ? 5u + byte(4) + 2u : 0u;
-            if (size == 0) return s.error = refused("malformed reply"), s;
+            if (size == 0) return refused(transport_errc::socks_malformed_reply);
             if (received_.size() < size) return s;
             s.consumed = in.size() - (received_.size() - size);
             s.done = true;
@@ -319,26 +315,24 @@ std::string websocket_upgrade::start() const
     return request + "\r\n";
 }
 
-failure upgrade_refused(http_head const& head)
+transport_error upgrade_refused(http_head const& head)
 {
-    auto message = fmt::format("WebSocket upgrade refused: HTTP {} {}", head.status, head.reason);
-    if (auto const* location = head.field("Location")) message += fmt::format(" (redirected to {})", *location);
-    return {exit_code::websocket, std::move(message)};
+    auto const* location = head.field("Location");
+    return {transport_errc::ws_upgrade_refused, {}, head.reason, location ? *location : std::string{}, head.status};
 }
 
-std::optional<failure> check_subprotocol(http_head const& head, std::string_view offered)
+std::optional<transport_error> check_subprotocol(http_head const& head, std::string_view offered)
 {
     auto const* selected = head.field("Sec-WebSocket-Protocol");
-    if (!selected) return failure{exit_code::websocket, fmt::format("broker did not accept subprotocol {}", offered)};
-    if (*selected != offered)
-        return failure{exit_code::websocket, fmt::format("broker selected subprotocol '{}' instead of {}", *selected, offered)};
+    if (!selected) return transport_error{transport_errc::ws_no_subprotocol, {}, {}, std::string{offered}};
+    if (*selected != offered) return transport_error{transport_errc::ws_other_subprotocol, {}, *selected, std::string{offered}};
     return std::nullopt;
 }
 
-failure upgrade_failed(std::string_view why, std::string_view where)
+transport_error upgrade_failed(std::string_view why, std::string_view where)
 {
-    if (why.empty()) return {exit_code::websocket, fmt::format("WebSocket handshake with {} failed: connection closed (is it a WebSocket port?)", where)};
-    return {exit_code::websocket, fmt::format("WebSocket handshake with {} failed: {}", where, why)};
+    if (why.empty()) return {transport_errc::ws_handshake_closed, std::string{where}};
+    return {transport_errc::ws_handshake_failed, std::string{where}, std::string{why}};
 }
 
 std::vector<std::string> describe_answer(http_head const& head, std::string_view body)
@@ -368,7 +362,7 @@ step websocket_upgrade::feed(std::span<std::uint8_t const> in)
     std::string error;
     auto const size = gather_head(received_, in, head_, error);
     if (!error.empty())
-        return {in.size(), {}, false, failure{exit_code::websocket, fmt::format("WebSocket handshake failed: {}", error)}};
+        return {in.size(), {}, false, transport_error{transport_errc::ws_malformed_answer, {}, error}};
     if (size == 0) return step{in.size(), {}, false, {}};
     head_size_ = size;
     auto const after = received_.size() - size; // bytes of the input behind the head
@@ -379,19 +373,17 @@ step websocket_upgrade::feed(std::span<std::uint8_t const> in)
         body_wanted_ = std::min<std::size_t>(length, 512);
         return feed(in.subspan(used));
     }
-    auto const fail = [&](std::string message) { return step{used, {}, false, failure{exit_code::websocket, std::move(message)}}; };
+    auto const fail = [&](transport_errc why) { return step{used, {}, false, transport_error{why}}; };
     if (!has_token(head_.field("Upgrade"), "websocket") || !has_token(head_.field("Connection"), "upgrade"))
-        return fail("WebSocket handshake failed: the answer does not upgrade to WebSocket");
+        return fail(transport_errc::ws_not_an_upgrade);
     auto const* accept = head_.field("Sec-WebSocket-Accept");
-    if (!accept || *accept != websocket_accept(key_))
-        return fail("WebSocket handshake failed: wrong Sec-WebSocket-Accept (RFC 6455 §4.1)");
-    if (head_.field("Sec-WebSocket-Extensions"))
-        return fail("WebSocket handshake failed: the broker chose an extension we did not offer");
+    if (!accept || *accept != websocket_accept(key_)) return fail(transport_errc::ws_wrong_accept);
+    if (head_.field("Sec-WebSocket-Extensions")) return fail(transport_errc::ws_unoffered_extension);
     if (auto f = check_subprotocol(head_, options_.subprotocol)) return {used, {}, false, std::move(f)};
     return {used, {}, true, {}};
 }
 
-failure websocket_upgrade::io_error(std::string_view why, std::string_view where) const
+transport_error websocket_upgrade::io_error(std::string_view why, std::string_view where) const
 {
     if (head_size_ > 0 && head_.status != 101) return upgrade_refused(head_); // its body was cut short
     return upgrade_failed(why, where);

@@ -103,8 +103,10 @@ net::awaitable<void> supervisor::connections()
     while (true) {
         auto t = make_transport_(executor_);
         transport_ = t.get();
-        auto f = co_await t->connect();
-        bool const connected = !f;
+        auto const error = co_await t->connect();
+        bool const connected = !error;
+        std::optional<failure> f;
+        if (error) f = describe(*error);
         if (connected && !outcome_) {
             connection c{executor_, *t, session_, *this, role_->write_step()};
             connection_ = &c;
@@ -118,7 +120,7 @@ net::awaitable<void> supervisor::connections()
             outcome_ = stopping_;
             co_return;
         }
-        if (!f) f = failure{exit_code::network, "connection closed"};
+        if (!f) f = describe({transport_errc::closed});
         if (!may_retry(*f)) {
             finish(f->code, f->message);
             co_return;

@@ -1,4 +1,4 @@
-// TLS for wss:// and mqtts://: the client context, and certificate problems in words. Asio's
+// TLS for wss:// and mqtts://: the client context, and what went wrong with certificates. Asio's
 // TLS stream and OpenSSL; no Beast.
 #include "tls.hpp"
 
@@ -36,14 +36,14 @@ void write_keylog(SSL const* ssl, char const* line)
 
 } // namespace
 
-/// TLS alerts about client certificates, in words; they may come during the handshake (TLS 1.2)
-/// or with the first read after it (TLS 1.3).
-std::optional<failure> client_certificate_problem(error_code const& ec)
+/// TLS alerts about client certificates; they may come during the handshake (TLS 1.2) or with
+/// the first read after it (TLS 1.3).
+std::optional<transport_error> client_certificate_problem(error_code const& ec)
 {
     if (ec.category() != net::error::get_ssl_category()) return std::nullopt;
     switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-        return failure{exit_code::tls, "TLS: the broker requires a client certificate (give --cert and --key)"};
+        return transport_error{transport_errc::tls_certificate_required};
     case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
     case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
     case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
@@ -51,7 +51,7 @@ std::optional<failure> client_certificate_problem(error_code const& ec)
     case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
     case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
     case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-        return failure{exit_code::tls, fmt::format("TLS: the broker rejected our client certificate ({})", ec.message())};
+        return transport_error{transport_errc::tls_certificate_rejected, {}, ec.message()};
     default:
         return std::nullopt;
     }
@@ -93,44 +93,45 @@ std::string certificate_names(X509* cert)
     return names;
 }
 
-/// Certificate verification failures in words (the OpenSSL verify result after the handshake);
-/// `names` are those of the broker's certificate.
-failure verify_failure(long result, endpoint const& ep, std::string const& names)
+/// Certificate verification failures (the OpenSSL verify result after the handshake); `names`
+/// are those of the broker's certificate.
+transport_error verify_failure(long result, endpoint const& ep, std::string const& names)
 {
-    auto const reason = X509_verify_cert_error_string(result);
+    using enum transport_errc;
+    std::string reason = X509_verify_cert_error_string(result);
     switch (result) {
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-        return {exit_code::tls, fmt::format("TLS: host name mismatch: the broker's certificate is not valid for '{}'{}", ep.host,
-                                            names.empty() ? "" : " (it is for: " + names + ")")};
+        return {tls_host_mismatch, ep.host, {}, names};
     case X509_V_ERR_CERT_HAS_EXPIRED:
-        return {exit_code::tls, "TLS: the broker's certificate has expired"};
+        return {tls_certificate_expired, host_and_port(ep)};
     case X509_V_ERR_CERT_NOT_YET_VALID:
-        return {exit_code::tls, "TLS: the broker's certificate is not yet valid"};
+        return {tls_certificate_not_yet_valid, host_and_port(ep)};
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        return {exit_code::tls, fmt::format("TLS: certificate not trusted ({}); name its CA with --cafile", reason)};
+        return {tls_certificate_untrusted, host_and_port(ep), std::move(reason)};
     default:
-        return {exit_code::tls, fmt::format("TLS: certificate verification failed: {}", reason)};
+        return {tls_verify_failed, host_and_port(ep), std::move(reason)};
     }
 }
 
 /// The TLS client context, made only for wss:// and mqtts:// runs (so ws:// pays nothing for
 /// the CA store).
-std::unique_ptr<ssl::context> make_context(tls_options const& tls, std::optional<failure>& error)
+std::unique_ptr<ssl::context> make_context(tls_options const& tls, std::optional<transport_error>& error)
 {
+    using enum transport_errc;
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
     auto* const native = ctx->native_handle();
-    auto const fail = [&](std::string message) {
-        if (!error) error = failure{exit_code::tls, std::move(message)};
+    auto const fail = [&](transport_errc code, std::string const& subject, std::string detail = {}, std::uint64_t number = 0) {
+        if (!error) error = transport_error{code, subject, std::move(detail), {}, number};
     };
     SSL_CTX_set_min_proto_version(native, tls.version == "tlsv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
     if (tls.version == "tlsv1.2") SSL_CTX_set_max_proto_version(native, TLS1_2_VERSION);
     if (!tls.ciphers.empty() && SSL_CTX_set_cipher_list(native, tls.ciphers.c_str()) != 1)
-        fail(fmt::format("--ciphers '{}' names no cipher OpenSSL knows", tls.ciphers));
+        fail(tls_bad_ciphers, tls.ciphers);
     if (!tls.alpn.empty()) {
         std::string wire; // length-prefixed list (RFC 7301)
         for (auto const& a : tls.alpn) wire += static_cast<char>(a.size()) + a;
@@ -141,7 +142,7 @@ std::unique_ptr<ssl::context> make_context(tls_options const& tls, std::optional
             SSL_CTX_set_ex_data(native, keylog_index(), file);
             SSL_CTX_set_keylog_callback(native, write_keylog);
         } else {
-            fail(fmt::format("cannot open --tls-keylog '{}': {}", tls.keylog, std::strerror(errno)));
+            fail(tls_keylog_unopenable, tls.keylog, std::strerror(errno));
         }
     }
     error_code ec;
@@ -151,10 +152,13 @@ std::unique_ptr<ssl::context> make_context(tls_options const& tls, std::optional
             return password;
         });
         ctx->use_certificate_chain_file(tls.cert, ec);
-        if (ec) fail(fmt::format("cannot load --cert '{}': {}", tls.cert, ec.message()));
+        if (ec) fail(tls_cert_unloadable, tls.cert, ec.message());
         ctx->use_private_key_file(tls.key, ssl::context::pem, ec);
-        if (ec) fail(fmt::format("cannot load --key '{}': {}{}", tls.key, ec.message(),
-                                 tls.key_password ? "" : " (an encrypted key needs --key-password-file)"));
+        if (ec) {
+            bool const mismatch = ec.category() == net::error::get_ssl_category() &&
+                                  ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH;
+            fail(tls_key_unloadable, tls.key, ec.message(), mismatch ? 2 : tls.key_password ? 1 : 0);
+        }
     }
     if (tls.insecure) {
         ctx->set_verify_mode(ssl::verify_none);
@@ -163,11 +167,11 @@ std::unique_ptr<ssl::context> make_context(tls_options const& tls, std::optional
     ctx->set_default_verify_paths(ec); // the system CA store
     if (!tls.cafile.empty()) {
         ctx->load_verify_file(tls.cafile, ec);
-        if (ec) fail(fmt::format("cannot load CA file '{}': {}", tls.cafile, ec.message()));
+        if (ec) fail(tls_cafile_unloadable, tls.cafile, ec.message());
     }
     if (!tls.capath.empty()) {
         ctx->add_verify_path(tls.capath, ec);
-        if (ec) fail(fmt::format("cannot use CA folder '{}': {}", tls.capath, ec.message()));
+        if (ec) fail(tls_capath_unusable, tls.capath, ec.message());
     }
     ctx->set_verify_mode(ssl::verify_peer);
     return ctx;

@@ -53,10 +53,10 @@ public:
     {
     }
 
-    net::awaitable<std::optional<failure>> connect() override
+    net::awaitable<std::optional<transport_error>> connect() override
     {
         co_return co_await setup_.within_deadline(
-            [this]() -> net::awaitable<std::optional<failure>> {
+            [this]() -> net::awaitable<std::optional<transport_error>> {
                 if (auto f = co_await setup_.open(stream_)) co_return f;
                 if (ws_) {
                     setup_.at = stage::websocket;
@@ -99,16 +99,16 @@ public:
                 auto const status = ws::parse_close(frames_.control());
                 if (!close_sent_) co_await send_control(ws::close_frame(status.code == 1005 ? ws::close_normal : status.code, {}, next_key()));
                 close_sent_ = true;
-                ended_ = failure{exit_code::network, fmt::format("connection closed by the broker (WebSocket close {})", ws::describe(status))};
+                ended_ = transport_error{transport_errc::ws_closed_by_broker, {}, status.reason, {}, status.code};
                 break;
             }
             case ws::frame_reader::stop::error:
                 co_await fail(ws::close_protocol_error);
-                ended_ = failure{exit_code::protocol, fmt::format("protocol error: {}", frames_.error())};
+                ended_ = transport_error{transport_errc::ws_protocol_error, {}, frames_.error()};
                 break;
             case ws::frame_reader::stop::too_big:
                 co_await fail(ws::close_too_big);
-                ended_ = failure{exit_code::protocol, fmt::format("protocol error: {}", frames_.error())};
+                ended_ = transport_error{transport_errc::ws_protocol_error, {}, frames_.error()};
                 break;
             }
             if (ended_) {
@@ -119,7 +119,7 @@ public:
         }
     }
 
-    net::awaitable<std::optional<failure>> write(send_buffers const& data) override
+    net::awaitable<std::optional<transport_error>> write(send_buffers const& data) override
     {
         if (!ws_) {
             auto [ec, n] = co_await net::async_write(stream_, data, use_tuple);
@@ -175,7 +175,7 @@ private:
         return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
     }
 
-    net::awaitable<std::optional<failure>> upgrade()
+    net::awaitable<std::optional<transport_error>> upgrade()
     {
         auto const& o = setup_.options;
         std::array<std::uint8_t, 16> nonce;
@@ -192,7 +192,7 @@ private:
     }
 
     /// One binary frame with all of `data`, masked in parts of write_chunk_size (§5.3).
-    net::awaitable<std::optional<failure>> write_message(send_buffers const& data)
+    net::awaitable<std::optional<transport_error>> write_message(send_buffers const& data)
     {
         auto const key = next_key();
         out_.clear();
@@ -218,7 +218,7 @@ private:
         co_return co_await flush_out();
     }
 
-    net::awaitable<std::optional<failure>> flush_out()
+    net::awaitable<std::optional<transport_error>> flush_out()
     {
         auto [ec, n] = co_await net::async_write(stream_, net::buffer(out_), use_tuple);
         out_.clear();
@@ -243,7 +243,7 @@ private:
     std::vector<std::uint8_t> spare_;   ///< bytes that came behind the upgrade's answer
     std::vector<std::uint8_t> payload_; ///< what a WebSocket read returns
     std::vector<std::uint8_t> out_;     ///< a frame being masked and written
-    std::optional<failure> ended_;      ///< the WebSocket ended: what read() says from now on
+    std::optional<transport_error> ended_;      ///< the WebSocket ended: what read() says from now on
     bool close_sent_ = false;
     std::mt19937 random_{std::random_device{}()};
 };

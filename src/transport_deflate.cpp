@@ -25,10 +25,10 @@ public:
     {
     }
 
-    net::awaitable<std::optional<failure>> connect() override
+    net::awaitable<std::optional<transport_error>> connect() override
     {
         co_return co_await setup_.within_deadline(
-            [this]() -> net::awaitable<std::optional<failure>> {
+            [this]() -> net::awaitable<std::optional<transport_error>> {
                 if (auto f = co_await setup_.open(ws_.next_layer())) co_return f;
                 setup_.at = stage::websocket;
                 co_return co_await upgrade();
@@ -41,11 +41,11 @@ public:
         auto [ec, n] = co_await ws_.async_read_some(net::buffer(buffer_), use_tuple);
         if (ec) co_return read_result{{}, lost(ec)};
         if (ws_.got_text()) // MQTT travels in binary frames only [MQTT-6.0.0-1]
-            co_return read_result{{}, failure{exit_code::protocol, "protocol error: the broker sent a text WebSocket frame"}};
+            co_return read_result{{}, transport_error{transport_errc::ws_text_frame}};
         co_return read_result{{buffer_.data(), n}, std::nullopt};
     }
 
-    net::awaitable<std::optional<failure>> write(send_buffers const& data) override
+    net::awaitable<std::optional<transport_error>> write(send_buffers const& data) override
     {
         auto [ec, n] = co_await ws_.async_write(data, use_tuple);
         if (ec) co_return lost(ec);
@@ -79,20 +79,19 @@ private:
             return websocket::stream<Stream>{ex, *setup_.tls_context};
     }
 
-    failure lost(error_code const& ec) const
+    transport_error lost(error_code const& ec) const
     {
         if (ec == websocket::error::closed) {
             auto const& reason = ws_.reason();
-            return {exit_code::network, fmt::format("connection closed by the broker (WebSocket close {})",
-                                                    ws::describe({static_cast<std::uint16_t>(reason.code), std::string{reason.reason.data(), reason.reason.size()}}))};
+            return {transport_errc::ws_closed_by_broker, {}, std::string{reason.reason.data(), reason.reason.size()}, {}, reason.code};
         }
         // Masked or malformed frames, bad opcodes, reserved bits: the broker broke RFC 6455.
         if (ec.category() == make_error_code(websocket::error::closed).category())
-            return {exit_code::protocol, fmt::format("protocol error: WebSocket: {}", ec.message())};
+            return {transport_errc::ws_protocol_error, {}, "WebSocket: " + ec.message()};
         return connect_steps::connection_lost(ec);
     }
 
-    net::awaitable<std::optional<failure>> upgrade()
+    net::awaitable<std::optional<transport_error>> upgrade()
     {
         auto const& o = setup_.options;
         auto const& ep = o.endpoint;

@@ -71,21 +71,22 @@ TEST_CASE("HTTP CONNECT refusals are named: authentication, an unreachable broke
     http_connect anonymous{http_proxy(), broker(), "wsmqtt/1"};
     auto s = anonymous.feed(bytes_of("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"));
     REQUIRE(s.error);
-    CHECK(s.error->code == exit_code::proxy);
-    CHECK(s.error->message == "proxy proxy.test:3128 requires authentication (HTTP 407): give it in --proxy http://user:pass@host:port");
+    CHECK(s.error->code == transport_errc::proxy_wants_credentials);
+    CHECK(describe(*s.error).code == exit_code::proxy);
+    CHECK(describe(*s.error).message == "proxy proxy.test:3128 requires authentication (HTTP 407): give it in --proxy http://user:pass@host:port");
     http_connect wrong{http_proxy("alice"), broker(), "wsmqtt/1"};
     s = wrong.feed(bytes_of("HTTP/1.1 401 Unauthorized\r\n\r\n"));
     REQUIRE(s.error);
-    CHECK(s.error->message == "proxy proxy.test:3128 requires authentication (HTTP 401): it refused the user name or password");
+    CHECK(describe(*s.error).message == "proxy proxy.test:3128 requires authentication (HTTP 401): it refused the user name or password");
     http_connect unreachable{http_proxy(), broker(), "wsmqtt/1"};
     s = unreachable.feed(bytes_of("HTTP/1.1 502 Bad Gateway\r\n\r\n"));
     REQUIRE(s.error);
-    CHECK(s.error->message == "proxy proxy.test:3128 could not reach the broker broker.test:8080: HTTP 502 Bad Gateway");
+    CHECK(describe(*s.error).message == "proxy proxy.test:3128 could not reach the broker broker.test:8080: HTTP 502 Bad Gateway");
     http_connect garbage{http_proxy(), broker(), "wsmqtt/1"};
     s = garbage.feed(bytes_of("SSH-2.0-OpenSSH\r\n\r\n"));
     REQUIRE(s.error);
-    CHECK(s.error->message == "proxy proxy.test:3128 answered CONNECT with the answer is not HTTP");
-    CHECK(garbage.io_error("").message == "proxy proxy.test:3128 did not answer CONNECT: it closed the connection");
+    CHECK(describe(*s.error).message == "proxy proxy.test:3128 answered CONNECT with the answer is not HTTP");
+    CHECK(describe(garbage.io_error("")).message == "proxy proxy.test:3128 did not answer CONNECT: it closed the connection");
 }
 
 TEST_CASE("SOCKS5 without credentials: greeting, CONNECT by name (socks5h) or address, bound address", "[handshakes]")
@@ -125,23 +126,23 @@ TEST_CASE("SOCKS5 with a user name and password (RFC 1929), and each refusal in 
     CHECK(s.send == std::string{"\x01\x03" "bob\x06" "secret", 12});
     s = h.feed(bytes_of(std::string{"\x01\x01", 2}));
     REQUIRE(s.error);
-    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080: it refused the user name or password");
+    CHECK(describe(*s.error).message == "SOCKS5 proxy 127.0.0.1:1080: it refused the user name or password");
 
     socks5 refused{via, broker(), {}};
     (void)refused.feed(bytes_of(std::string{"\x05\x00", 2}));
     s = refused.feed(bytes_of(std::string{"\x05\x05\x00\x01\x00", 5}));
     REQUIRE(s.error);
-    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080 could not reach the broker broker.test:8080: connection refused");
+    CHECK(describe(*s.error).message == "SOCKS5 proxy 127.0.0.1:1080 could not reach the broker broker.test:8080: connection refused");
 
     via.username.reset();
     socks5 wants_password{via, broker(), {}};
     s = wants_password.feed(bytes_of(std::string{"\x05\x02", 2}));
     REQUIRE(s.error);
-    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080: it wants a user name and password (socks5://user:pass@host:port)");
+    CHECK(describe(*s.error).message == "SOCKS5 proxy 127.0.0.1:1080: it wants a user name and password (socks5://user:pass@host:port)");
     socks5 not_socks{via, broker(), {}};
     s = not_socks.feed(bytes_of("HTTP"));
     REQUIRE(s.error);
-    CHECK(s.error->message == "SOCKS5 proxy 127.0.0.1:1080: not a SOCKS5 proxy");
+    CHECK(describe(*s.error).message == "SOCKS5 proxy 127.0.0.1:1080: not a SOCKS5 proxy");
 }
 
 namespace {
@@ -212,7 +213,7 @@ TEST_CASE("a WebSocket answer that is not right is refused in words", "[handshak
         auto h = upgrade();
         auto const s = h.feed(bytes_of(answer));
         REQUIRE(s.error);
-        return *s.error;
+        return describe(*s.error);
     };
     auto f = refusal("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!");
     CHECK(f.code == exit_code::websocket);
@@ -238,5 +239,5 @@ TEST_CASE("a refusal waits for the start of its body, for -d", "[handshakes]")
     CHECK(h.body() == "<html>403 Forbidden<");
     CHECK(h.response().field("content-length") != nullptr);
     // A connection that closes before the answer: is it a WebSocket port?
-    CHECK(upgrade().io_error("", "b:1").message == "WebSocket handshake with b:1 failed: connection closed (is it a WebSocket port?)");
+    CHECK(describe(upgrade().io_error("", "b:1")).message == "WebSocket handshake with b:1 failed: connection closed (is it a WebSocket port?)");
 }

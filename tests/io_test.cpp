@@ -45,11 +45,11 @@ struct scripted_transport final : transport {
     }
     ~scripted_transport() override { --script.alive; }
 
-    net::awaitable<std::optional<failure>> connect() override
+    net::awaitable<std::optional<transport_error>> connect() override
     {
         if (script.refuse_connects > 0) {
             --script.refuse_connects;
-            co_return failure{exit_code::network, "connection refused to scripted:1"};
+            co_return transport_error{transport_errc::connection_refused, "scripted:1"};
         }
         ++script.connections;
         co_return std::nullopt;
@@ -60,9 +60,9 @@ struct scripted_transport final : transport {
         while (inbox.empty() && !end && !cancelled_) {
             co_await readable.wait();
             bool const stop = co_await cancelled();
-            if (stop) co_return read_result{{}, failure{exit_code::network, "cancelled"}};
+            if (stop) co_return read_result{{}, transport_error{transport_errc::connection_lost, {}, "cancelled"}};
         }
-        if (cancelled_) co_return read_result{{}, failure{exit_code::network, "connection lost: cancelled"}};
+        if (cancelled_) co_return read_result{{}, transport_error{transport_errc::connection_lost, {}, "cancelled"}};
         if (!inbox.empty()) {
             current = std::move(inbox.front());
             inbox.pop_front();
@@ -73,10 +73,10 @@ struct scripted_transport final : transport {
         co_return read_result{{}, end};
     }
 
-    net::awaitable<std::optional<failure>> write(send_buffers const& data) override
+    net::awaitable<std::optional<transport_error>> write(send_buffers const& data) override
     {
-        if (cancelled_) co_return failure{exit_code::network, "connection lost: cancelled"};
-        if (++writes == script.fail_write) co_return failure{exit_code::network, "connection lost: Broken pipe"};
+        if (cancelled_) co_return transport_error{transport_errc::connection_lost, {}, "cancelled"};
+        if (++writes == script.fail_write) co_return transport_error{transport_errc::connection_lost, {}, "Broken pipe"};
         for (auto const& b : data) {
             auto const* p = static_cast<std::uint8_t const*>(b.data());
             decoder.feed({p, b.size()});
@@ -92,7 +92,7 @@ struct scripted_transport final : transport {
     net::awaitable<bool> shutdown() override
     {
         ++script.shutdowns;
-        close_by_broker("connection closed by the broker"); // as mosquitto does after DISCONNECT
+        close_by_broker(); // as mosquitto does after DISCONNECT
         co_return true;
     }
 
@@ -121,9 +121,9 @@ struct scripted_transport final : transport {
         readable.notify();
     }
     /// The connection ends from the broker's side with `why` (after what is queued).
-    void close_by_broker(std::string why, exit_code code = exit_code::network)
+    void close_by_broker(transport_error why = {transport_errc::closed_by_broker})
     {
-        end = failure{code, std::move(why)};
+        end = std::move(why);
         readable.notify();
     }
 
@@ -131,7 +131,7 @@ struct scripted_transport final : transport {
     wakeup readable;
     std::deque<mqtt::bytes> inbox;
     mqtt::bytes current;
-    std::optional<failure> end;
+    std::optional<transport_error> end;
     bool cancelled_ = false;
     bool throw_on_read = false;
     int writes = 0;
@@ -259,7 +259,7 @@ TEST_CASE("io: a subscriber dropped after every SUBACK reconnects, and each lost
     script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
         well_behaved(p, t);
         if (std::holds_alternative<mqtt::subscribe>(p)) {
-            if (script.connections < 30) t.close_by_broker("connection closed by the broker");
+            if (script.connections < 30) t.close_by_broker();
             else t.send(mqtt::publish{"t", "at last", mqtt::qos::at_most_once, false, false, 0});
         }
     };
@@ -385,7 +385,7 @@ TEST_CASE("io: when a write fails, the reader's words win (a TLS alert races the
     script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
         if (!std::holds_alternative<mqtt::connect>(p)) return;
         t.send(mqtt::connack{false, 0});
-        t.close_by_broker("TLS: the broker rejected our client certificate (certificate unknown)", exit_code::tls);
+        t.close_by_broker({transport_errc::tls_certificate_rejected, {}, "certificate unknown"});
     };
     captured err{2};
     CHECK(run_against(script, pub_config()) == 3);
@@ -515,7 +515,7 @@ TEST_CASE("io: -W while reconnecting names the unacknowledged messages once", "[
         if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
         if (std::holds_alternative<mqtt::publish>(p)) {
             script.refuse_connects = 1'000'000;
-            t.close_by_broker("connection closed by the broker");
+            t.close_by_broker();
         }
     };
     auto cfg = pub_config();

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "wsmqtt/config.hpp"
-#include "wsmqtt/exit_code.hpp"
+#include "wsmqtt/transport_error.hpp"
 
 #include <array>
 #include <cstdint>
@@ -23,7 +23,7 @@ struct step {
     std::size_t consumed = 0;     ///< bytes of the input taken; the rest is the next layer's
     std::string send;             ///< bytes to send now
     bool done = false;            ///< finished: the connection now belongs to the next layer
-    std::optional<failure> error; ///< failed: report it and close
+    std::optional<transport_error> error; ///< failed: report it and close
 };
 
 /// The head of an HTTP/1.1 response.
@@ -49,8 +49,10 @@ public:
     /// The request.
     [[nodiscard]] std::string start() const;
     [[nodiscard]] step feed(std::span<std::uint8_t const> in);
-    /// The words for a connection that failed (`why`) or ended (empty `why`) before the answer.
-    [[nodiscard]] failure io_error(std::string_view why) const;
+    /// The connection failed (`why`: the system's words) or ended (empty `why`) before the answer.
+    [[nodiscard]] transport_error io_error(std::string_view why) const;
+    /// The proxy sent bytes before anything went through the tunnel.
+    [[nodiscard]] transport_error sent_early() const;
 
 private:
     proxy via_;
@@ -68,11 +70,12 @@ public:
     /// The greeting (the authentication methods we offer).
     [[nodiscard]] std::string start() const;
     [[nodiscard]] step feed(std::span<std::uint8_t const> in);
-    [[nodiscard]] failure io_error(std::string_view why) const;
+    [[nodiscard]] transport_error io_error(std::string_view why) const;
+    [[nodiscard]] transport_error sent_early() const;
 
 private:
     enum class state { method, auth, connect, bound_address, done };
-    [[nodiscard]] failure refused(std::string_view why) const;
+    [[nodiscard]] step refused(transport_errc why, std::uint64_t number = 0) const;
     [[nodiscard]] std::string connect_request() const;
 
     proxy via_;
@@ -97,8 +100,8 @@ public:
     websocket_upgrade(options o, std::array<std::uint8_t, 16> const& nonce);
     [[nodiscard]] std::string start() const;
     [[nodiscard]] step feed(std::span<std::uint8_t const> in);
-    /// `where`: host:port, for the words.
-    [[nodiscard]] failure io_error(std::string_view why, std::string_view where) const;
+    /// `where`: the broker's host:port.
+    [[nodiscard]] transport_error io_error(std::string_view why, std::string_view where) const;
     /// The answer, once its head is in (for -d).
     [[nodiscard]] http_head const& response() const noexcept { return head_; }
     /// The start of the answer's body (512 bytes at most), for -d.
@@ -123,11 +126,11 @@ private:
 // The checks of a WebSocket upgrade's answer, shared with --compress, whose upgrade Beast makes.
 
 /// The refusal of an upgrade answered with `head` (not 101), a redirection named.
-[[nodiscard]] failure upgrade_refused(http_head const& head);
+[[nodiscard]] transport_error upgrade_refused(http_head const& head);
 /// Whether the answer selected the subprotocol we offered [MQTT-6.0.0-4]; Beast does not check.
-[[nodiscard]] std::optional<failure> check_subprotocol(http_head const& head, std::string_view offered);
+[[nodiscard]] std::optional<transport_error> check_subprotocol(http_head const& head, std::string_view offered);
 /// The upgrade failing before an answer: `why` ("" for a closed connection), `where` host:port.
-[[nodiscard]] failure upgrade_failed(std::string_view why, std::string_view where);
+[[nodiscard]] transport_error upgrade_failed(std::string_view why, std::string_view where);
 /// The answer for -d, a line each: status, fields, the start of its body.
 [[nodiscard]] std::vector<std::string> describe_answer(http_head const& head, std::string_view body);
 

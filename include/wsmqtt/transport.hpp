@@ -2,7 +2,7 @@
 #pragma once
 
 #include "wsmqtt/config.hpp"
-#include "wsmqtt/exit_code.hpp"
+#include "wsmqtt/transport_error.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -40,7 +40,7 @@ using send_buffers = std::vector<boost::asio::const_buffer>;
 /// Bytes received, valid until the next read; or why nothing more will come.
 struct read_result {
     std::span<std::uint8_t const> data;
-    std::optional<failure> error;
+    std::optional<transport_error> error;
 };
 
 /// A byte pipe to the broker. One read and one write may be in flight at once.
@@ -53,11 +53,11 @@ public:
 
     /// Resolves, connects and runs the proxy, TLS and WebSocket handshakes, within the connect
     /// timeout.
-    virtual boost::asio::awaitable<std::optional<failure>> connect() = 0;
+    virtual boost::asio::awaitable<std::optional<transport_error>> connect() = 0;
     /// Waits for the next bytes from the broker: all that one read of the socket brought.
     virtual boost::asio::awaitable<read_result> read() = 0;
     /// Sends all of `data` (ws/wss: as one binary message).
-    virtual boost::asio::awaitable<std::optional<failure>> write(send_buffers const& data) = 0;
+    virtual boost::asio::awaitable<std::optional<transport_error>> write(send_buffers const& data) = 0;
     /// Our side is done (after DISCONNECT): the WebSocket close frame, then FIN where it can be
     /// sent; errors are ignored. True when the broker's end is worth waiting for (read() then
     /// reports it): WebSocket's closing handshake (RFC 6455 §7.1.1). Over TCP and TLS the
