@@ -41,6 +41,18 @@ inline constexpr std::size_t write_chunk_size = 64 * 1024;
 /// How long a closing handshake may take.
 inline constexpr auto close_timeout = std::chrono::seconds{2};
 
+/// Where socket reads land: read_chunk_size bytes, not zeroed, so that its pages are touched
+/// only as data arrives (a one-shot publish reads a few bytes: 60 KiB less resident memory).
+class read_buffer {
+public:
+    read_buffer() : bytes_{std::make_unique_for_overwrite<std::uint8_t[]>(read_chunk_size)} {}
+    [[nodiscard]] std::uint8_t* data() const noexcept { return bytes_.get(); }
+    [[nodiscard]] net::mutable_buffer buffer() const noexcept { return {bytes_.get(), read_chunk_size}; }
+
+private:
+    std::unique_ptr<std::uint8_t[]> bytes_;
+};
+
 inline tcp::socket& lowest(tcp::socket& s) noexcept { return s; }
 inline tcp::socket& lowest(tls_stream& s) noexcept { return s.next_layer(); }
 

@@ -49,7 +49,6 @@ public:
         , ws_{uses_websocket(setup_.options.endpoint.scheme)}
         , frames_{setup_.options.max_frame}
         , gate_{ex}
-        , buffer_(read_chunk_size)
     {
     }
 
@@ -70,7 +69,7 @@ public:
     net::awaitable<read_result> read() override
     {
         if (!ws_) {
-            auto [ec, n] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
+            auto [ec, n] = co_await stream_.async_read_some(buffer_.buffer(), use_tuple);
             if (ec) co_return read_result{{}, connect_steps::connection_lost(ec)};
             co_return read_result{{buffer_.data(), n}, std::nullopt};
         }
@@ -81,7 +80,7 @@ public:
             if (input.empty()) {
                 spare_.clear();
                 if (!payload_.empty()) co_return read_result{{payload_.data(), payload_.size()}, std::nullopt};
-                auto [ec, n] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
+                auto [ec, n] = co_await stream_.async_read_some(buffer_.buffer(), use_tuple);
                 if (ec) co_return read_result{{}, connect_steps::connection_lost(ec)};
                 input = std::span<std::uint8_t const>{buffer_.data(), n};
                 continue;
@@ -239,7 +238,7 @@ private:
     bool const ws_;
     ws::frame_reader frames_;
     write_gate gate_;
-    std::vector<std::uint8_t> buffer_;  ///< socket reads
+    read_buffer buffer_;                ///< socket reads
     std::vector<std::uint8_t> spare_;   ///< bytes that came behind the upgrade's answer
     std::vector<std::uint8_t> payload_; ///< what a WebSocket read returns
     std::vector<std::uint8_t> out_;     ///< a frame being masked and written

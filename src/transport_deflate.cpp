@@ -21,7 +21,7 @@ template <class Stream>
 class deflate_transport final : public transport {
 public:
     deflate_transport(net::any_io_executor const& ex, transport_options options)
-        : setup_{ex, std::move(options)}, ws_{make_stream(ex)}, buffer_(read_chunk_size)
+        : setup_{ex, std::move(options)}, ws_{make_stream(ex)}
     {
     }
 
@@ -38,7 +38,7 @@ public:
 
     net::awaitable<read_result> read() override
     {
-        auto [ec, n] = co_await ws_.async_read_some(net::buffer(buffer_), use_tuple);
+        auto [ec, n] = co_await ws_.async_read_some(buffer_.buffer(), use_tuple);
         if (ec) co_return read_result{{}, lost(ec)};
         if (ws_.got_text()) // MQTT travels in binary frames only [MQTT-6.0.0-1]
             co_return read_result{{}, transport_error{transport_errc::ws_text_frame}};
@@ -129,7 +129,7 @@ private:
 
     connect_steps setup_;
     websocket::stream<Stream> ws_;
-    std::vector<std::uint8_t> buffer_;
+    read_buffer buffer_;
 };
 
 } // namespace
