@@ -53,6 +53,12 @@ public:
             if (option_) option_->group(name);
             return this;
         }
+        /// The value's name in --help (numbers are parsed as text, checked by validate()).
+        handle* type_name(std::string const& name)
+        {
+            if (option_) option_->type_name(name);
+            return this;
+        }
         handle* multi_option_policy(CLI::MultiOptionPolicy policy)
         {
             if (option_) option_->multi_option_policy(policy);
@@ -66,7 +72,8 @@ public:
     template <class T>
     handle add_option(std::string const& names, T& variable, std::string const& description)
     {
-        return handle{named(names) ? app_.add_option(names, variable, description) : nullptr};
+        // One value per option: `-t a b` is not two topics (repeat the option for that).
+        return handle{named(names) ? app_.add_option(names, variable, description)->allow_extra_args(false) : nullptr};
     }
     template <class T>
     handle add_flag(std::string const& names, T& variable, std::string const& description)
@@ -79,48 +86,93 @@ public:
         return handle{named(names) ? app_.add_flag_function(names, std::forward<F>(function), description) : nullptr};
     }
     void footer(std::string const& text) { app_.footer(text); }
+    /// Every option name of the subcommand, added or not: for "did you mean".
+    [[nodiscard]] std::vector<std::string> const& names() const { return names_; }
 
 private:
     /// Whether the arguments may name one of `names` ("-h,--host", "!--no-progress"): a long
     /// name as "--name" or "--name=…", a short one anywhere in an argument of one dash (they
     /// combine: -dq1). Taking an option too many is harmless.
-    bool named(std::string_view names) const
+    bool named(std::string_view names)
     {
-        if (all_) return true;
+        bool found = all_;
         while (!names.empty()) {
             auto const comma = names.find(',');
             auto name = names.substr(0, comma);
             names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
             if (!name.empty() && name.front() == '!') name.remove_prefix(1);
+            names_.emplace_back(name);
+            if (found) continue;
             for (std::string_view const arg : args_) {
                 if (name.starts_with("--")) {
-                    if (arg == name || (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')) return true;
+                    if (arg == name || (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')) found = true;
                 } else if (name.size() == 2 && arg.size() > 1 && arg[0] == '-' && arg[1] != '-' &&
                            arg.find(name[1], 1) != std::string_view::npos) {
-                    return true;
+                    found = true;
                 }
             }
         }
-        return false;
+        return found;
     }
 
     CLI::App& app_;
     std::vector<std::string> const& args_;
     bool all_ = false;
+    std::vector<std::string> names_;
 };
+
+/// Help without CLI11's "{false}" behind a negated flag's name ("--progress,--no-progress").
+class help_formatter : public CLI::Formatter {
+public:
+    std::string make_option_name(CLI::Option const* opt, bool positional) const override
+    {
+        auto name = CLI::Formatter::make_option_name(opt, positional);
+        for (auto open = name.find('{'); open != std::string::npos; open = name.find('{'))
+            name.erase(open, name.find('}', open) + 1 - open);
+        return name;
+    }
+};
+
+/// How far apart two words are: insertions, deletions, substitutions and swaps of neighbours
+/// (optimal string alignment).
+std::size_t distance(std::string_view a, std::string_view b)
+{
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+/// " (did you mean 'X'?)" for the nearest of `known` to `typed`, when one is near enough.
+std::string suggestion(std::string_view typed, std::vector<std::string> const& known)
+{
+    auto const* best = static_cast<std::string const*>(nullptr);
+    std::size_t best_distance = std::max<std::size_t>(1, typed.size() / 3) + 1;
+    for (auto const& k : known) {
+        // "--top" is the start of "--topic": a prefix is as good as one typo.
+        auto const d = k.size() > typed.size() && k.starts_with(typed) && typed.size() > 3 ? 1 : distance(typed, k);
+        if (d < best_distance) best = &k, best_distance = d;
+    }
+    return best ? fmt::format(" (did you mean '{}'?)", *best) : std::string{};
+}
 
 void add_common_options(option_adder& app, raw_options& o)
 {
     app.add_option("-h,--host", o.host, "Broker host name or address (default localhost)")->group("Connection");
-    app.add_option("-p,--port", o.port, "Broker port (default 80 ws, 443 wss, 1883 mqtt, 8883 mqtts)")->group("Connection");
+    app.add_option("-p,--port", o.port, "Broker port (default 80 ws, 443 wss, 1883 mqtt, 8883 mqtts)")->type_name("INT")->group("Connection");
     app.add_option("-L,--url", o.url, "Broker URL: ws[s]://[user[:pass]@]host[:port][/path] or mqtt[s]://...")->group("Connection");
     app.add_flag("--tls", o.tls, "Use TLS: wss:// (or mqtts:// with --tcp)")->group("Connection");
     app.add_flag("--tcp", o.tcp, "Plain MQTT over TCP instead of WebSocket (mqtt://, mqtts:// with --tls)")->group("Connection");
     app.add_option("--ws-path", o.ws_path, "WebSocket path (default /mqtt; RabbitMQ uses /ws)")->group("Connection");
-    app.add_option("--connect-timeout", o.connect_timeout, "Seconds allowed for connecting and handshakes (default 10)")->group("Connection");
+    app.add_option("--connect-timeout", o.connect_timeout, "Seconds allowed for connecting and handshakes (default 10)")->type_name("SECONDS")->group("Connection");
     app.add_flag("--no-reconnect", o.no_reconnect, "sub, pub -l: exit when the connection is lost (default: reconnect)")->group("Connection");
     app.add_flag("--retry-first", o.retry_first, "sub, pub -l: keep trying when the first connection fails")->group("Connection");
-    app.add_option("--reconnect-max", o.reconnect_max, "Longest wait between reconnect attempts in seconds (default 30)")->group("Connection");
+    app.add_option("--reconnect-max", o.reconnect_max, "Longest wait between reconnect attempts in seconds (default 30)")->type_name("SECONDS")->group("Connection");
     app.add_option("--max-packet-size", o.max_packet_size, "Largest packet accepted from the broker, e.g. 65536, 64K, 16M (default 256M)")->group("Connection");
     app.add_option("-H,--header", o.headers, "Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable)")
         ->group("WebSocket")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -142,7 +194,7 @@ void add_common_options(option_adder& app, raw_options& o)
     app.add_flag("--insecure", o.insecure, "Do not verify the broker's certificate (implies --tls)")->group("TLS");
     app.add_option("-i,--id", o.client_id, "Client id (default wsmqtt-<random>)")->group("Session");
     app.add_option("-I,--id-prefix", o.client_id_prefix, "Client id made of this prefix and the process id")->group("Session");
-    app.add_option("-k,--keepalive", o.keepalive, "Keepalive in seconds, 0 = off (default 60)")->group("Session");
+    app.add_option("-k,--keepalive", o.keepalive, "Keepalive in seconds, 0 = off (default 60)")->type_name("SECONDS")->group("Session");
     app.add_flag("-c,--disable-clean-session", o.no_clean, "Keep the session on the broker (needs -i)")->group("Session");
     app.add_option("-u,--username", o.username, "User name")->group("Session");
     app.add_option("-P,--pw", o.password, "Password; '-' asks for it on the terminal")->group("Session");
@@ -150,10 +202,10 @@ void add_common_options(option_adder& app, raw_options& o)
     app.add_option("-V,--protocol-version", o.protocol_version, "mqttv311 (default) or mqttv31")->group("Session");
     app.add_option("--will-topic", o.will_topic, "Topic of the last will, sent by the broker if we vanish")->group("Session");
     app.add_option("--will-payload", o.will_payload, "Payload of the last will")->group("Session");
-    app.add_option("--will-qos", o.will_qos, "QoS of the last will (default 0)")->group("Session");
+    app.add_option("--will-qos", o.will_qos, "QoS of the last will (default 0)")->type_name("INT")->group("Session");
     app.add_flag("--will-retain", o.will_retain, "Retain the last will")->group("Session");
-    app.add_option("-q,--qos", o.qos, "Quality of service 0, 1 or 2 (default 0)")->group("Messages");
-    app.add_option("-W,--timeout", o.timeout, "Give up after this many seconds (exit code 27)")->group("Messages");
+    app.add_option("-q,--qos", o.qos, "Quality of service 0, 1 or 2 (default 0)")->type_name("INT")->group("Messages");
+    app.add_option("-W,--timeout", o.timeout, "Give up after this many seconds (exit code 27)")->type_name("SECONDS")->group("Messages");
     app.add_option("-o,--options-file", o.options_file, "Read options from this file first")->group("Other");
     app.add_flag("-d,--debug", o.debug, "Print every packet sent and received on stderr")->group("Other");
     app.add_flag("--quiet", o.quiet, "Print no error messages (the exit code still tells)")->group("Other");
@@ -168,7 +220,7 @@ void add_sub_options(option_adder& app, raw_options& o)
         ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_option("-U,--unsubscribe", o.unsubscribe, "Unsubscribe from this filter (repeatable; with -c)")
         ->group("Messages")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    app.add_option("-C,--count", o.count, "Exit after this many messages")->group("Messages");
+    app.add_option("-C,--count", o.count, "Exit after this many messages")->type_name("INT")->group("Messages");
     app.add_flag("-E", o.exit_after_subscribe, "Exit once subscribed (with -c: create a persistent session)")->group("Messages");
     app.add_flag("-R,--no-retained", o.skip_retained, "Do not print retained (stale) messages")->group("Messages");
     app.add_flag("--retained-only", o.retained_only, "Print retained messages only; exit at the first live one")->group("Messages");
@@ -197,12 +249,12 @@ void add_pub_options(option_adder& app, raw_options& o)
     app.add_option("--topic-separator", o.topic_separator, "With -l: lines are TOPIC<SEP>PAYLOAD (e.g. ' ')")->group("Messages");
     app.add_flag("-n,--null-message", o.null_message, "Send an empty message")->group("Messages");
     app.add_flag("-r,--retain", o.retain, "Ask the broker to retain the message")->group("Messages");
-    app.add_option("--repeat", o.repeat, "Publish the message this many times")->group("Messages");
+    app.add_option("--repeat", o.repeat, "Publish the message this many times")->type_name("INT")->group("Messages");
     app.add_flag_function("--progress,!--no-progress", [&o](std::int64_t n) { o.progress = n > 0; },
                           "Show progress on stderr (default: when it is a terminal and the input size is known)")
         ->group("Output");
-    app.add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->group("Messages");
-    app.add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->group("Messages");
+    app.add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->type_name("SECONDS")->group("Messages");
+    app.add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->type_name("INT")->group("Messages");
     app.footer(std::string{"Examples:\n"
                             "  wsmqtt pub -h broker.example -p 8080 -t demo/hello -m 'hello'\n"
                             "  wsmqtt pub -L wss://broker.example/mqtt -t firmware/v2 -f image.bin -q 1\n"
@@ -238,26 +290,54 @@ bool contains(std::vector<std::string> const& args, std::initializer_list<std::s
     return false;
 }
 
+/// The arguments to parse, and where each came from (empty: the command line).
+struct arguments {
+    std::vector<std::string> args;
+    std::vector<std::string> origin;
+
+    void add(std::string arg, std::string from = {})
+    {
+        args.push_back(std::move(arg));
+        origin.push_back(std::move(from));
+    }
+    /// " (FILE line N)" for an argument that came from the options file or the environment.
+    [[nodiscard]] std::string where(std::string_view arg) const
+    {
+        for (std::size_t i = 0; i < args.size(); ++i)
+            if (args[i] == arg && !origin[i].empty()) return fmt::format(" ({})", origin[i]);
+        return {};
+    }
+};
+
 /// Options from a file, one per line: "-h broker", "--port 8080", "--tls"; '#' starts a comment.
-std::vector<std::string> read_options_file(std::string const& path, bool must_exist)
+/// A value may be quoted ('-t "a b"'): the quotes are not part of it.
+arguments read_options_file(std::string const& path, bool must_exist)
 {
     std::ifstream in{path};
     if (!in) {
         if (must_exist) throw usage_error(fmt::format("cannot read options file '{}': {}", path, std::strerror(errno)));
         return {};
     }
-    std::vector<std::string> args;
+    arguments result;
     std::string line;
-    while (std::getline(in, line)) {
+    for (int number = 1; std::getline(in, line); ++number) {
         auto const first = line.find_first_not_of(" \t\r");
         if (first == std::string::npos || line[first] == '#') continue;
         auto const last = line.find_last_not_of(" \t\r");
         line = line.substr(first, last + 1 - first);
         auto const space = line.find_first_of(" \t");
-        args.push_back(line.substr(0, space));
-        if (space != std::string::npos) args.push_back(line.substr(line.find_first_not_of(" \t", space)));
+        auto const where = fmt::format("{} line {}", path, number);
+        auto option = line.substr(0, space);
+        if (option.size() < 2 || option[0] != '-')
+            throw usage_error(fmt::format("{}: '{}' is not an option (one per line, e.g. '--port 8080')", where, option));
+        result.add(std::move(option), where);
+        if (space == std::string::npos) continue;
+        auto value = line.substr(line.find_first_not_of(" \t", space));
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+            value = value.substr(1, value.size() - 2);
+        result.add(std::move(value), where);
     }
-    return args;
+    return result;
 }
 
 std::string default_options_file(std::string_view command)
@@ -271,22 +351,28 @@ std::string default_options_file(std::string_view command)
 
 /// argv with the options file's and the environment's options put before the command line's,
 /// so that later ones win: file < environment < command line.
-std::vector<std::string> gather_arguments(int argc, char const* const* argv)
+arguments gather_arguments(int argc, char const* const* argv)
 {
     std::vector<std::string> args(argv + 1, argv + argc);
-    auto const command = std::find_if(args.begin(), args.end(), [](auto const& a) { return a == "sub" || a == "pub"; });
-    if (command == args.end()) return args;
+    arguments result;
+    if (args.empty() || (args[0] != "sub" && args[0] != "pub")) {
+        for (auto& a : args) result.add(std::move(a));
+        return result;
+    }
+    auto const command = args.begin();
     std::vector<std::string> const given(command + 1, args.end());
 
-    std::vector<std::string> injected;
+    arguments injected;
     if (auto const file = find_value(given, {"-o", "--options-file"})) {
         injected = read_options_file(*file, true);
     } else if (auto const path = default_options_file(*command); !path.empty()) {
         injected = read_options_file(path, false);
     }
-    bool const url_anywhere = contains(given, {"-L", "--url"}) || contains(injected, {"-L", "--url"});
+    bool const url_anywhere = contains(given, {"-L", "--url"}) || contains(injected.args, {"-L", "--url"});
     if (contains(given, {"-L", "--url"}) && contains(given, {"-h", "--host", "-p", "--port"}))
         throw usage_error("-L (--url) and -h/-p exclude each other: the URL names host and port");
+    if (contains(given, {"-L", "--url"}) && contains(given, {"--ws-path"}))
+        throw usage_error("-L (--url) and --ws-path exclude each other: the URL names the path");
     // Environment defaults apply where neither the file nor the command line says otherwise.
     struct variable {
         char const* name;
@@ -299,13 +385,30 @@ std::vector<std::string> gather_arguments(int argc, char const* const* argv)
         char const* value = std::getenv(v.name);
         if (!value || !*value || contains(given, v.names)) continue;
         if (url_anywhere && (v.option == std::string_view{"--host"} || v.option == std::string_view{"--port"})) continue;
-        injected.emplace_back(v.option);
-        injected.emplace_back(value);
+        if (v.option == std::string_view{"--port"}) (void)cli_detail::whole_number(value, v.name, 1, 65535);
+        injected.add(v.option, v.name);
+        injected.add(value, v.name);
     }
-    std::vector<std::string> result(args.begin(), command + 1);
-    result.insert(result.end(), injected.begin(), injected.end());
-    result.insert(result.end(), given.begin(), given.end());
+    result.add(*command);
+    for (std::size_t i = 0; i < injected.args.size(); ++i) result.add(std::move(injected.args[i]), std::move(injected.origin[i]));
+    for (auto const& a : given) result.add(a);
     return result;
+}
+
+/// The words for an argument CLI11 did not take: an unknown option (with the nearest known one)
+/// or a value no option wanted.
+std::string unexpected(std::vector<std::string> const& extras, arguments const& given, std::vector<std::string> const& known,
+                       std::string_view command)
+{
+    for (auto const& extra : extras) {
+        if (extra.size() < 2 || extra[0] != '-') continue;
+        auto const name = extra.substr(0, extra.find('='));
+        return fmt::format("unknown option '{}' for wsmqtt {}{}{} (see wsmqtt {} --help)", name, command, suggestion(name, known),
+                           given.where(extra), command);
+    }
+    auto const& extra = extras.front();
+    return fmt::format("unexpected argument '{}'{}: an option takes one value (quote a value that has spaces, repeat -t for more topics)",
+                       extra, given.where(extra));
 }
 
 } // namespace
@@ -317,6 +420,7 @@ parse_result parse_command_line(int argc, char const* const* argv)
     app.set_help_flag("--help", "Show this help and exit");
     app.set_version_flag("--version", std::string{"wsmqtt "} + version);
     app.require_subcommand(1);
+    app.formatter(std::make_shared<help_formatter>());
     // An option given twice (options file, then command line) takes the last value.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.footer("Run 'wsmqtt sub --help' or 'wsmqtt pub --help' for the options of each.\n"
@@ -324,48 +428,74 @@ parse_result parse_command_line(int argc, char const* const* argv)
                "8 stdout not writable, 9 internal, 11-15 connection refused by the broker (CONNACK 1-5), 27 timeout (-W),\n"
                "128+N pub ended by signal N before the broker had every message.");
 
-    std::vector<std::string> args;
-    try {
-        args = gather_arguments(argc, argv);
-    } catch (usage_error const& e) {
-        std::cerr << "wsmqtt: error: " << e.what() << '\n';
-        return {std::nullopt, to_int(exit_code::usage)};
+    std::vector<std::string> const argv_list(argv + 1, argv + argc);
+    bool const quiet = contains(argv_list, {"--quiet"});
+    auto const fail = [quiet](std::string words) -> parse_result {
+        if (!quiet) std::cerr << "wsmqtt: error: " << words << '\n';
+        return {std::nullopt, to_int(exit_code::usage), std::move(words)};
+    };
+    // The command comes first; say what was typed instead of CLI11's "A subcommand is required".
+    if (argv_list.empty()) return fail("say what to do: wsmqtt sub … to subscribe, wsmqtt pub … to publish (see wsmqtt --help)");
+    if (auto const& first = argv_list.front(); first != "sub" && first != "pub" && first != "--help" && first != "--version") {
+        auto const command = std::find_if(argv_list.begin(), argv_list.end(), [](auto const& a) { return a == "sub" || a == "pub"; });
+        if (first.starts_with("-") && command != argv_list.end())
+            return fail(fmt::format("options go after the command: wsmqtt {} {} …", *command, first));
+        if (first.starts_with("-"))
+            return fail(fmt::format("unknown option '{}'{} (see wsmqtt --help)", first, suggestion(first, {"--help", "--version"})));
+        return fail(fmt::format("unknown command '{}'{}: the commands are sub and pub (see wsmqtt --help)", first,
+                                suggestion(first, {"sub", "pub"})));
     }
+
+    arguments given;
+    try {
+        given = gather_arguments(argc, argv);
+    } catch (usage_error const& e) {
+        return fail(e.what());
+    }
+    auto args = given.args;
 
     // Only the named subcommand gets its options: building all of them took most of the time
     // of `wsmqtt --version` (CLI11 checks each new option against all the others).
-    auto const named = std::find_if(args.begin(), args.end(), [](std::string const& a) { return a == "sub" || a == "pub"; });
-    std::string_view const chosen = named == args.end() ? std::string_view{} : std::string_view{*named};
+    std::string const chosen = args.front() == "sub" || args.front() == "pub" ? args.front() : std::string{};
 
     raw_options o;
+    std::vector<std::string> known;
     auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
     if (chosen == "sub") {
         option_adder adder{*sub, args};
         add_sub_options(adder, o);
+        known = adder.names();
     }
     auto* pub = app.add_subcommand("pub", "Publish messages: wsmqtt pub -h host -p port -t topic -m text");
     if (chosen == "pub") {
         option_adder adder{*pub, args};
         add_pub_options(adder, o);
+        known = adder.names();
     }
 
     try {
         std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
         app.parse(args);
     } catch (CLI::CallForHelp const& e) {
-        return {std::nullopt, app.exit(e)};
+        return {std::nullopt, app.exit(e), {}};
     } catch (CLI::CallForVersion const& e) {
-        return {std::nullopt, app.exit(e)};
+        return {std::nullopt, app.exit(e), {}};
+    } catch (CLI::ExtrasError const&) {
+        auto const extras = app.remaining(true);
+        if (extras.empty()) return fail("unexpected arguments (see wsmqtt --help)");
+        return fail(unexpected(extras, given, known, chosen));
+    } catch (CLI::ArgumentMismatch const& e) {
+        // "--keepalive: 1 required TEXT missing": the option was last, without its value.
+        std::string_view const what = e.what();
+        return fail(fmt::format("{} needs a value (see wsmqtt {} --help)", what.substr(0, what.find(':')), chosen));
     } catch (CLI::ParseError const& e) {
-        if (!o.quiet) std::cerr << "wsmqtt: error: " << e.what() << " (see wsmqtt --help)\n";
-        return {std::nullopt, to_int(exit_code::usage)};
+        return fail(fmt::format("{} (see wsmqtt {} --help)", e.what(), chosen));
     }
 
     try {
-        return {cli_detail::validate(o, sub->parsed() ? command::sub : command::pub), 0};
+        return {cli_detail::validate(o, sub->parsed() ? command::sub : command::pub), 0, {}};
     } catch (usage_error const& e) {
-        if (!o.quiet) std::cerr << "wsmqtt: error: " << e.what() << '\n';
-        return {std::nullopt, to_int(exit_code::usage)};
+        return fail(e.what());
     }
 }
 

@@ -12,18 +12,19 @@
 
 namespace wsmqtt::cli_detail {
 
-/// What the options hold before validation turns them into a config.
+/// What the options hold before validation turns them into a config. Numbers are kept as
+/// text: validation says what a number must be, in words (CLI11 would say "Could not convert").
 struct raw_options {
     std::string host = "localhost";
-    std::optional<std::uint16_t> port;
+    std::optional<std::string> port;
     std::string url;
     std::vector<std::string> topics;
-    int qos = 0;
+    std::optional<std::string> qos;
     std::string client_id;
     std::string client_id_prefix;
     std::optional<std::string> username;
     std::optional<std::string> password;
-    int keepalive = 60;
+    std::optional<std::string> keepalive;
     bool tls = false;
     bool tcp = false;
     std::string cafile;
@@ -47,21 +48,21 @@ struct raw_options {
     std::optional<std::string> ws_path;
     std::string protocol_version = "mqttv311";
     bool no_clean = false;
-    double connect_timeout = 10;
+    std::optional<std::string> connect_timeout;
     std::string max_packet_size;
     bool no_reconnect = false;
     bool retry_first = false;
-    double reconnect_max = 30;
+    std::optional<std::string> reconnect_max;
     std::string options_file;
     std::optional<std::string> will_topic;
     std::optional<std::string> will_payload;
-    int will_qos = 0;
+    std::optional<std::string> will_qos;
     bool will_retain = false;
     bool debug = false;
     bool quiet = false;
     // sub
-    int count = 0;
-    int timeout = 0;
+    std::optional<std::string> count;
+    std::optional<std::string> timeout;
     std::optional<std::string> format;
     bool json = false;
     bool verbose = false;
@@ -82,14 +83,19 @@ struct raw_options {
     std::optional<bool> progress;
     std::optional<std::string> topic_separator;
     bool retain = false;
-    int repeat = 1;
-    double repeat_delay = 0;
-    int max_inflight = 20;
+    std::optional<std::string> repeat;
+    std::optional<std::string> repeat_delay;
+    std::optional<std::string> max_inflight;
 };
 
 class usage_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+/// `text` as a whole number from `min` to `max`, or a usage error that names `option` (and
+/// `of`: " of seconds").
+[[nodiscard]] std::int64_t whole_number(std::string const& text, std::string_view option, std::int64_t min, std::int64_t max,
+                                        std::string_view of = "");
 
 /// The config the raw options describe; throws usage_error, naming the option, when they
 /// cannot be one.

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -58,10 +59,31 @@ void check_filters(std::vector<std::string> const& filters)
         if (auto ec = mqtt::check_topic_filter(f)) throw usage_error(topic_problem(f, ec));
 }
 
-mqtt::qos to_qos(int value, std::string_view flag)
+mqtt::qos to_qos(std::optional<std::string> const& text, std::string_view flag)
 {
-    if (value < 0 || value > 2) throw usage_error(fmt::format("{} must be 0, 1 or 2, not {}", flag, value));
-    return static_cast<mqtt::qos>(value);
+    if (!text) return mqtt::qos::at_most_once;
+    if (*text != "0" && *text != "1" && *text != "2") throw usage_error(fmt::format("{} must be 0, 1 or 2, not {}", flag, *text));
+    return static_cast<mqtt::qos>((*text)[0] - '0');
+}
+
+/// A whole number, or `fallback` when the option was not given.
+std::int64_t whole_number_or(std::optional<std::string> const& text, std::int64_t fallback, std::string_view option, std::int64_t min,
+                             std::int64_t max, std::string_view of = "")
+{
+    return text ? whole_number(*text, option, min, max, of) : fallback;
+}
+
+/// A number of seconds, decimals allowed: from `min` (above it when `above`) to `max`; `fallback`
+/// when the option was not given.
+double seconds(std::optional<std::string> const& text, double fallback, std::string_view option, double min, bool above, double max)
+{
+    if (!text) return fallback;
+    double value = 0;
+    auto const* const end = text->data() + text->size();
+    auto const [at, ec] = std::from_chars(text->data(), end, value);
+    if (ec == std::errc{} && at == end && (above ? value > min : value >= min) && value <= max) return value;
+    throw usage_error(fmt::format("{} must be a number of seconds {} {:g} and at most {:g} (e.g. 2.5), not '{}'", option,
+                                  above ? "above" : "from", min, max, *text));
 }
 
 endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_user, std::optional<std::string>& url_pass)
@@ -81,8 +103,7 @@ endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_use
         e.host = o.host;
         if (e.host.size() > 2 && e.host.front() == '[' && e.host.back() == ']') e.host = e.host.substr(1, e.host.size() - 2);
         if (e.host.empty()) throw usage_error("empty --host");
-        if (o.port && *o.port == 0) throw usage_error("--port must be between 1 and 65535");
-        e.port = o.port.value_or(default_port(e.scheme));
+        e.port = static_cast<std::uint16_t>(whole_number_or(o.port, default_port(e.scheme), "--port", 1, 65535));
     }
     if (o.ws_path) e.path = o.ws_path->empty() || o.ws_path->front() != '/' ? "/" + *o.ws_path : *o.ws_path;
     return e;
@@ -90,10 +111,9 @@ endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_use
 
 void validate_session(raw_options const& o, config& c)
 {
-    if (o.keepalive < 0 || o.keepalive > 65535) throw usage_error("--keepalive must be between 0 and 65535 seconds");
-    c.keepalive = static_cast<std::uint16_t>(o.keepalive);
-    if (!(o.connect_timeout > 0) || o.connect_timeout > 86'400) throw usage_error("--connect-timeout must be between 0 and 86400 seconds");
-    c.connect_timeout = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>{o.connect_timeout});
+    c.keepalive = static_cast<std::uint16_t>(whole_number_or(o.keepalive, 60, "--keepalive", 0, 65535, " of seconds"));
+    auto const connect_timeout = seconds(o.connect_timeout, 10, "--connect-timeout", 0, true, 86'400);
+    c.connect_timeout = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>{connect_timeout});
     if (!o.max_packet_size.empty()) {
         std::size_t value = 0;
         auto const& text = o.max_packet_size;
@@ -107,13 +127,15 @@ void validate_session(raw_options const& o, config& c)
     if (o.no_reconnect && o.retry_first) throw usage_error("--no-reconnect and --retry-first exclude each other");
     c.no_reconnect = o.no_reconnect;
     c.retry_first = o.retry_first;
-    if (!(o.reconnect_max >= 1) || o.reconnect_max > 86'400) throw usage_error("--reconnect-max must be between 1 and 86400 seconds");
-    c.reconnect_max = std::chrono::milliseconds{static_cast<std::int64_t>(o.reconnect_max * 1000)};
-    if (o.timeout < 0) throw usage_error("-W must be a positive number of seconds");
-    c.timeout = std::chrono::seconds{o.timeout};
+    auto const reconnect_max = seconds(o.reconnect_max, 30, "--reconnect-max", 1, false, 86'400);
+    c.reconnect_max = std::chrono::milliseconds{static_cast<std::int64_t>(reconnect_max * 1000)};
+    // Whole seconds, and not 0 (mosquitto refuses it too; leave -W out to wait for ever).
+    c.timeout = std::chrono::seconds{whole_number_or(o.timeout, 0, "-W", 1, INT32_MAX, " of seconds")};
 
     if (o.protocol_version == "mqttv311" || o.protocol_version == "311") c.version = mqtt::protocol_version::v311;
     else if (o.protocol_version == "mqttv31" || o.protocol_version == "31") c.version = mqtt::protocol_version::v31;
+    else if (o.protocol_version == "mqttv5" || o.protocol_version == "5")
+        throw usage_error("--protocol-version: MQTT 5 is not supported yet; use mqttv311 (the default) or mqttv31");
     else throw usage_error(fmt::format("--protocol-version must be mqttv311 or mqttv31, not '{}'", o.protocol_version));
 
     if (!o.client_id.empty() && !o.client_id_prefix.empty()) throw usage_error("-i and -I exclude each other");
@@ -136,7 +158,7 @@ void validate_session(raw_options const& o, config& c)
         auto payload = o.will_payload.value_or("");
         if (payload.size() > mqtt::max_string_length) throw usage_error("--will-payload must be at most 65535 bytes");
         c.will = mqtt::will{*o.will_topic, std::move(payload), to_qos(o.will_qos, "--will-qos"), o.will_retain};
-    } else if (o.will_payload || o.will_retain || o.will_qos != 0) {
+    } else if (o.will_payload || o.will_retain || o.will_qos) {
         throw usage_error("--will-payload, --will-qos and --will-retain need --will-topic");
     }
 }
@@ -150,8 +172,7 @@ void validate_sub(raw_options const& o, config& c)
     c.topics = o.topics;
     c.hidden_topics = o.hidden;
     c.unsubscribe_topics = o.unsubscribe;
-    if (o.count < 0) throw usage_error("-C must be a positive count");
-    c.count = static_cast<std::size_t>(o.count);
+    c.count = static_cast<std::size_t>(whole_number_or(o.count, 0, "-C", 1, INT32_MAX)); // 0 is refused as by mosquitto
     c.no_newline = o.no_newline;
     int const formats = (o.format ? 1 : 0) + (o.json ? 1 : 0) + (o.verbose ? 1 : 0);
     if (formats > 1) throw usage_error("-F, --json and -v exclude each other: give one");
@@ -188,13 +209,11 @@ void validate_pub(raw_options const& o, config& c)
     if (o.file) c.payload = {payload_source::kind::file, *o.file};
     if (o.stdin_message) c.payload = {payload_source::kind::standard_input, {}};
     c.retain = o.retain;
-    if (o.repeat < 1) throw usage_error("--repeat must be at least 1");
-    if (o.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");
-    c.repeat = static_cast<std::size_t>(o.repeat);
-    if (o.repeat_delay < 0 || o.repeat_delay > 86'400) throw usage_error("--repeat-delay must be between 0 and 86400 seconds");
-    c.repeat_delay = std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>{o.repeat_delay});
-    if (o.max_inflight < 1 || o.max_inflight > 65535) throw usage_error("-M must be between 1 and 65535");
-    c.max_inflight = static_cast<std::size_t>(o.max_inflight);
+    c.repeat = static_cast<std::size_t>(whole_number_or(o.repeat, 1, "--repeat", 1, INT32_MAX));
+    if (c.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");
+    auto const repeat_delay = seconds(o.repeat_delay, 0, "--repeat-delay", 0, false, 86'400);
+    c.repeat_delay = std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>{repeat_delay});
+    c.max_inflight = static_cast<std::size_t>(whole_number_or(o.max_inflight, 20, "-M", 1, 65535));
 }
 
 std::string first_line_of(std::string const& path, std::string_view flag)
@@ -293,6 +312,15 @@ void validate_transport_options(raw_options const& o, config& c)
 }
 
 } // namespace
+
+std::int64_t whole_number(std::string const& text, std::string_view option, std::int64_t min, std::int64_t max, std::string_view of)
+{
+    std::int64_t value = 0;
+    auto const* const end = text.data() + text.size();
+    auto const [at, ec] = std::from_chars(text.data(), end, value);
+    if (ec == std::errc{} && at == end && value >= min && value <= max) return value;
+    throw usage_error(fmt::format("{} must be a whole number{} from {} to {}, not '{}'", option, of, min, max, text));
+}
 
 config validate(raw_options const& o, command cmd)
 {

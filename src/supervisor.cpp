@@ -45,6 +45,11 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attach
                 return fmt::format(" (id {},{})", s.packet_id, filters);
             },
             [](mqtt::suback const& s) { return fmt::format(" (id {}, codes {})", s.packet_id, fmt::join(s.return_codes, ",")); },
+            [](mqtt::unsubscribe const& u) {
+                std::string filters;
+                for (auto const& f : u.filters) filters += fmt::format(" '{}'", f);
+                return fmt::format(" (id {},{})", u.packet_id, filters);
+            },
             [](auto const& other) -> std::string {
                 if constexpr (requires { other.packet_id; })
                     return fmt::format(" (id {})", other.packet_id);

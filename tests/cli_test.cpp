@@ -315,3 +315,76 @@ TEST_CASE("options are found however they are written: clustered short flags, at
     require_usage_error({"sub", "-t", "a", "--no-such-option"});
     require_usage_error({"sub", "-t", "a", "--keepalive"}); // named, but without its value
 }
+
+namespace {
+
+/// The usage error's words for `args`.
+std::string usage_error_of(std::vector<char const*> args)
+{
+    args.insert(args.begin() + (args.empty() ? 0 : 1), "--quiet"); // the words are returned, not printed
+    auto const r = parse(std::move(args));
+    CHECK_FALSE(r.cfg);
+    CHECK(r.exit_code == to_int(exit_code::usage));
+    return r.error;
+}
+
+} // namespace
+
+TEST_CASE("a mistyped command or option is named, with the nearest one", "[cli]")
+{
+    CHECK(usage_error_of({"sbu"}) == "unknown command 'sbu' (did you mean 'sub'?): the commands are sub and pub (see wsmqtt --help)");
+    CHECK(usage_error_of({"bench"}) == "unknown command 'bench': the commands are sub and pub (see wsmqtt --help)");
+    CHECK(usage_error_of({"--verison"}) == "unknown option '--verison' (did you mean '--version'?) (see wsmqtt --help)");
+    CHECK(usage_error_of({"-h", "broker", "sub"}) == "options go after the command: wsmqtt sub -h …");
+    CHECK(usage_error_of({"sub", "--toppic", "x"}) == "unknown option '--toppic' for wsmqtt sub (did you mean '--topic'?) (see wsmqtt sub --help)");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--retian"}) ==
+          "unknown option '--retian' for wsmqtt pub (did you mean '--retain'?) (see wsmqtt pub --help)");
+    CHECK(usage_error_of({"sub", "-t", "a", "--zzzzzzzz=1"}) == "unknown option '--zzzzzzzz' for wsmqtt sub (see wsmqtt sub --help)");
+    CHECK(usage_error_of({"sub", "-t", "a", "-k"}) == "--keepalive needs a value (see wsmqtt sub --help)");
+}
+
+TEST_CASE("an option takes one value: -t a b is not two topics", "[cli]")
+{
+    CHECK(usage_error_of({"sub", "-t", "a", "b"}) ==
+          "unexpected argument 'b': an option takes one value (quote a value that has spaces, repeat -t for more topics)");
+    CHECK(parsed({"sub", "-t", "a", "-t", "b"}).topics == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("numbers are checked in words, not CLI11's", "[cli]")
+{
+    CHECK(usage_error_of({"sub", "-t", "a", "-p", "70000"}) == "--port must be a whole number from 1 to 65535, not '70000'");
+    CHECK(usage_error_of({"sub", "-t", "a", "-p", "0"}) == "--port must be a whole number from 1 to 65535, not '0'");
+    CHECK(usage_error_of({"sub", "-t", "a", "-W", "1.5"}) == "-W must be a whole number of seconds from 1 to 2147483647, not '1.5'");
+    CHECK(usage_error_of({"sub", "-t", "a", "-k", "x"}) == "--keepalive must be a whole number of seconds from 0 to 65535, not 'x'");
+    CHECK(usage_error_of({"sub", "-t", "a", "--connect-timeout", "0"}) ==
+          "--connect-timeout must be a number of seconds above 0 and at most 86400 (e.g. 2.5), not '0'");
+    CHECK(parsed({"sub", "-t", "a", "--connect-timeout", "0.25"}).connect_timeout == std::chrono::milliseconds{250});
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-M", "0"}) == "-M must be a whole number from 1 to 65535, not '0'");
+    // -C 0 and -W 0 are refused, as by mosquitto: leave them out for no limit.
+    CHECK(usage_error_of({"sub", "-t", "a", "-C", "0"}) == "-C must be a whole number from 1 to 2147483647, not '0'");
+    CHECK(usage_error_of({"sub", "-t", "a", "-W", "0"}) == "-W must be a whole number of seconds from 1 to 2147483647, not '0'");
+    scoped_env const port{"WSMQTT_PORT", "abc"};
+    CHECK(usage_error_of({"sub", "-t", "a"}) == "WSMQTT_PORT must be a whole number from 1 to 65535, not 'abc'");
+}
+
+TEST_CASE("options file: quoted values, and errors that name the file and line", "[cli]")
+{
+    temp_file const f{"opts", "# test\n-t \"q t\"\n--id 'me'\n"};
+    auto const c = parsed({"sub", "-o", f.path().c_str()});
+    CHECK(c.topics == std::vector<std::string>{"q t"});
+    CHECK(c.client_id == "me");
+    temp_file const bad{"opts", "-t a\nport 8080\n"};
+    CHECK(usage_error_of({"sub", "-o", bad.path().c_str()}) ==
+          bad.path() + " line 2: 'port' is not an option (one per line, e.g. '--port 8080')");
+    temp_file const unknown{"opts", "-t a\n\n--prot 8080\n"};
+    CHECK(usage_error_of({"sub", "-o", unknown.path().c_str()}) ==
+          "unknown option '--prot' for wsmqtt sub (did you mean '--port'?) (" + unknown.path() + " line 3) (see wsmqtt sub --help)");
+}
+
+TEST_CASE("-L and --ws-path exclude each other, as -L and -h do; MQTT 5 is named", "[cli]")
+{
+    CHECK(usage_error_of({"sub", "-t", "a", "-L", "ws://h/x", "--ws-path", "/y"}) ==
+          "-L (--url) and --ws-path exclude each other: the URL names the path");
+    CHECK(usage_error_of({"sub", "-t", "a", "-V", "5"}) ==
+          "--protocol-version: MQTT 5 is not supported yet; use mqttv311 (the default) or mqttv31");
+}

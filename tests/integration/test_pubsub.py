@@ -59,6 +59,12 @@ class PublishSubscribe(BrokerTestCase):
         # session's PUBREL goes to the next run, which answers PUBCOMP.
         self.assertEqual(sub_sent, ["CONNECT", "SUBSCRIBE", "PUBREC", "DISCONNECT"])
 
+    def test_debug_names_the_filters_of_unsubscribe(self):
+        args = self.transport_args("ws")
+        got = run("sub", "-d", *args, "-c", "-i", "it-unsub-trace", "-U", "it/u1", "-U", "it/u2/+", "-E")
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertIn("wsmqtt: sent UNSUBSCRIBE (id 1, 'it/u1' 'it/u2/+')\n", got.stderr)
+
     def test_several_messages_arrive_in_order_and_count_stops(self):
         args = self.transport_args("ws")
         sub = Subscriber(*args, "-t", "it/order", "-q", 1, "-C", 3, "-W", 10).ready()
