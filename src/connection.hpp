@@ -40,6 +40,14 @@ public:
     /// end we asked for (DISCONNECT sent, or end() without a reason).
     boost::asio::awaitable<std::optional<failure>> run();
 
+    /// What the transport said when it ended the connection (nullopt: it did not end it).
+    [[nodiscard]] std::optional<transport_errc> transport_reason() const
+    {
+        if (end_asked_ || disconnect_sent_) return std::nullopt;
+        if (read_error_) return read_error_->code;
+        if (write_error_) return write_error_->code;
+        return std::nullopt;
+    }
     /// The session has bytes to send.
     void wake_writer() { wakeup_writer_.notify(); }
     /// Ends the connection now: `why` (nullopt: as asked). `ws_status` (1002, 1009) first tells

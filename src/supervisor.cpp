@@ -112,11 +112,22 @@ net::awaitable<void> supervisor::connections()
         bool const connected = !error;
         std::optional<failure> f;
         if (error) f = describe(*error);
+        std::string hint;
         if (connected && !outcome_) {
             connection c{executor_, *t, session_, *this, role_->write_step()};
             connection_ = &c;
+            accepted_ = false;
             f = co_await c.run();
             connection_ = nullptr;
+            // Two clients with the same id knock each other off, every time one reconnects; the
+            // broker does not say why (MQTT 3.1.1 has no reason codes) [MQTT-3.1.4-2].
+            auto const reason = c.transport_reason();
+            bool const closed = reason == transport_errc::closed_by_broker || reason == transport_errc::ws_closed_by_broker;
+            closed_after_accept_ = accepted_ && closed ? closed_after_accept_ + 1 : 0;
+            if (closed_after_accept_ == 3)
+                hint = fmt::format(" (the broker closed the connection 3 times in a row after accepting it: is another client "
+                                   "connected with the id '{}'? Give each client its own -i)",
+                                   cfg_.client_id);
         }
         transport_ = nullptr;
         session_.on_connection_lost();
@@ -137,7 +148,8 @@ net::awaitable<void> supervisor::connections()
             if (retrying_ && !connected)
                 write_stderr(fmt::format("wsmqtt: reconnect failed: {}; retrying in {:.1f} s\n", f->message, seconds));
             else
-                write_stderr(fmt::format("wsmqtt: {}{}; reconnecting in {:.1f} s\n", was_connected_ ? "" : "cannot connect: ", f->message, seconds));
+                write_stderr(fmt::format("wsmqtt: {}{}; reconnecting in {:.1f} s{}\n", was_connected_ ? "" : "cannot connect: ", f->message,
+                                         seconds, hint));
         }
         retrying_ = true;
         retry_timer_.expires_after(delay);
@@ -229,6 +241,7 @@ void supervisor::on_event(mqtt::event& e)
                        // A packet after CONNACK in the same read may have failed the session
                        // already: its session_failed event comes next and says why.
                        if (!session_.is_connected()) return;
+                       accepted_ = true;
                        bool const reconnected = std::exchange(was_connected_, true);
                        backoff_ = std::min<std::chrono::milliseconds>(std::chrono::seconds{1}, cfg_.reconnect_max);
                        retrying_ = false;
@@ -259,8 +272,13 @@ void supervisor::on_session_failed(mqtt::session_failed const& e)
                                         fmt::format("connection refused by broker: {}{}", mqtt::connect_return_code_text(e.connack_code),
                                                     credentials ? " (check the user name and password)" : "")});
     }
-    if (e.ec == mqtt::errc::connack_timeout || e.ec == mqtt::errc::pingresp_timeout)
-        return connection_->end(failure{exit_code::network, e.ec.message()});
+    if (e.ec == mqtt::errc::connack_timeout)
+        return connection_->end(failure{exit_code::network, fmt::format("no CONNACK from {} within {:g} s (--connect-timeout): is it an MQTT broker?",
+                                                                        host_and_port(cfg_.endpoint),
+                                                                        std::chrono::duration<double>(cfg_.connect_timeout).count())});
+    if (e.ec == mqtt::errc::pingresp_timeout)
+        return connection_->end(failure{exit_code::network, fmt::format("no PINGRESP from {} within the keepalive ({} s)",
+                                                                        host_and_port(cfg_.endpoint), cfg_.keepalive)});
     constexpr std::uint16_t protocol_error = 1002, too_big = 1009; // WebSocket close codes
     if (e.ec == mqtt::errc::packet_too_large)
         return connection_->end(failure{exit_code::protocol, fmt::format("protocol error: the broker sent a packet larger than {} bytes (--max-packet-size)",

@@ -66,6 +66,8 @@ private:
     std::optional<exit_code> stopping_; ///< stop() was called: DISCONNECT is on its way
     bool was_connected_ = false;        ///< a CONNACK was accepted once: failures may reconnect
     bool retrying_ = false;             ///< a loss was reported; attempts go on
+    bool accepted_ = false;             ///< the current connection's CONNACK was accepted
+    int closed_after_accept_ = 0;       ///< connections in a row the broker closed after accepting them
     std::chrono::milliseconds backoff_{std::chrono::seconds{1}};
     std::mt19937 random_{std::random_device{}()};
 };

@@ -71,6 +71,10 @@ public:
         if (!ws_) {
             auto [ec, n] = co_await stream_.async_read_some(buffer_.buffer(), use_tuple);
             if (ec) co_return read_result{{}, connect_steps::connection_lost(ec)};
+            // A WebSocket server answers our CONNECT with an HTTP error: say so, not "invalid
+            // fixed-header flags" (no MQTT packet starts with 'H': type 4 takes flags 0).
+            if (std::exchange(first_read_, false) && std::string_view{reinterpret_cast<char const*>(buffer_.data()), n}.starts_with("HTTP/"))
+                co_return read_result{{}, transport_error{transport_errc::http_answer, host_and_port(setup_.options.endpoint)}};
             co_return read_result{{buffer_.data(), n}, std::nullopt};
         }
         if (ended_) co_return read_result{{}, ended_};
@@ -244,6 +248,7 @@ private:
     std::vector<std::uint8_t> out_;     ///< a frame being masked and written
     std::optional<transport_error> ended_;      ///< the WebSocket ended: what read() says from now on
     bool close_sent_ = false;
+    bool first_read_ = true;
     std::mt19937 random_{std::random_device{}()};
 };
 

@@ -15,6 +15,14 @@ std::string seconds(std::uint64_t ms) { return fmt::format("{:g} s", static_cast
 /// Words for a handshake's connection that failed (`why`) or closed (empty `why`).
 std::string closed_or(std::string const& why, std::string_view closed) { return why.empty() ? std::string{closed} : why; }
 
+/// For a WebSocket handshake with host:port that got nowhere: MQTT's own TCP ports say why.
+std::string port_hint(std::string_view where)
+{
+    auto const port = where.substr(where.rfind(':') + 1);
+    if (port == "1883" || port == "8883") return fmt::format("port {} is for MQTT over TCP: add --tcp", port);
+    return "is it a WebSocket port? For MQTT over TCP add --tcp";
+}
+
 std::string words(transport_error const& e)
 {
     auto const& s = e.subject;
@@ -33,7 +41,7 @@ std::string words(transport_error const& e)
     case connect_timed_out: return fmt::format("connection to {}{} timed out after {}", e.target.empty() ? "" : "proxy ", s, seconds(e.number));
     case proxy_timed_out: return fmt::format("proxy {} did not answer within {}", s, seconds(e.number));
     case tls_timed_out: return fmt::format("TLS handshake with {} timed out after {}", s, seconds(e.number));
-    case websocket_timed_out: return fmt::format("WebSocket handshake with {} timed out after {}", s, seconds(e.number));
+    case websocket_timed_out: return fmt::format("WebSocket handshake with {} timed out after {} ({})", s, seconds(e.number), port_hint(s));
 
     case proxy_malformed_answer: return fmt::format("proxy {} answered CONNECT with {}", s, d);
     case proxy_wants_credentials:
@@ -94,8 +102,9 @@ std::string words(transport_error const& e)
     case ws_not_an_upgrade: return "WebSocket handshake failed: the answer does not upgrade to WebSocket";
     case ws_wrong_accept: return "WebSocket handshake failed: wrong Sec-WebSocket-Accept (RFC 6455 §4.1)";
     case ws_unoffered_extension: return "WebSocket handshake failed: the broker chose an extension we did not offer";
-    case ws_handshake_closed: return fmt::format("WebSocket handshake with {} failed: connection closed (is it a WebSocket port?)", s);
+    case ws_handshake_closed: return fmt::format("WebSocket handshake with {} failed: connection closed ({})", s, port_hint(s));
     case ws_handshake_failed: return fmt::format("WebSocket handshake with {} failed: {}", s, d);
+    case http_answer: return fmt::format("{} answered in HTTP: it is a WebSocket port, not MQTT over TCP (drop --tcp)", s);
 
     case closed: return "connection closed";
     case closed_by_broker: return "connection closed by the broker";
@@ -115,7 +124,7 @@ exit_code code_of(transport_errc c)
     if (c <= websocket_timed_out) return exit_code::network; // every timeout: README's "timed out" under 1
     if (c <= socks_sent_early) return exit_code::proxy;
     if (c <= tls_not_tls) return exit_code::tls;
-    if (c <= ws_handshake_failed) return exit_code::websocket;
+    if (c <= http_answer) return exit_code::websocket;
     if (c <= connection_lost) return exit_code::network;
     return exit_code::protocol;
 }

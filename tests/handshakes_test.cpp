@@ -239,5 +239,6 @@ TEST_CASE("a refusal waits for the start of its body, for -d", "[handshakes]")
     CHECK(h.body() == "<html>403 Forbidden<");
     CHECK(h.response().field("content-length") != nullptr);
     // A connection that closes before the answer: is it a WebSocket port?
-    CHECK(describe(upgrade().io_error("", "b:1")).message == "WebSocket handshake with b:1 failed: connection closed (is it a WebSocket port?)");
+    CHECK(describe(upgrade().io_error("", "b:1")).message ==
+          "WebSocket handshake with b:1 failed: connection closed (is it a WebSocket port? For MQTT over TCP add --tcp)");
 }

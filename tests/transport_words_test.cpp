@@ -42,6 +42,7 @@ TEST_CASE("exit codes as README.md's table says", "[transport_words]")
     CHECK(code(tls_not_tls) == exit_code::tls);
     CHECK(code(ws_upgrade_refused) == exit_code::websocket);
     CHECK(code(ws_handshake_failed) == exit_code::websocket);
+    CHECK(code(http_answer) == exit_code::websocket);
     CHECK(code(ws_protocol_error) == exit_code::protocol);
     CHECK(code(ws_text_frame) == exit_code::protocol);
 }
@@ -60,4 +61,14 @@ TEST_CASE("the words carry the facts: limits, statuses, close codes, names", "[t
     CHECK(describe({tls_key_unloadable, "k.pem", "key values mismatch", {}, 2}).message ==
           "cannot load --key 'k.pem': key values mismatch (it is not the key of --cert)");
     CHECK(describe({tls_key_unloadable, "k.pem", "bad decrypt", {}, 1}).message == "cannot load --key 'k.pem': bad decrypt");
+}
+
+TEST_CASE("a WebSocket handshake that gets nowhere hints at --tcp, naming MQTT's own ports", "[transport_words]")
+{
+    CHECK(describe({ws_handshake_closed, "b:1883"}).message == "WebSocket handshake with b:1883 failed: connection closed (port 1883 is for MQTT over TCP: add --tcp)");
+    CHECK(describe({websocket_timed_out, "b:8883", {}, {}, 1000}).message ==
+          "WebSocket handshake with b:8883 timed out after 1 s (port 8883 is for MQTT over TCP: add --tcp)");
+    CHECK(describe({ws_handshake_closed, "b:9001"}).message ==
+          "WebSocket handshake with b:9001 failed: connection closed (is it a WebSocket port? For MQTT over TCP add --tcp)");
+    CHECK(describe({http_answer, "b:8080"}).message == "b:8080 answered in HTTP: it is a WebSocket port, not MQTT over TCP (drop --tcp)");
 }

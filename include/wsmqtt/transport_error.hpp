@@ -75,6 +75,7 @@ enum class transport_errc : std::uint8_t {
     ws_unoffered_extension,
     ws_handshake_closed,    ///< closed before the answer
     ws_handshake_failed,    ///< detail: the system's words
+    http_answer,            ///< MQTT over TCP was answered in HTTP: a WebSocket port
     // After connecting.
     closed,                 ///< the connection ended, nobody said why
     closed_by_broker,       ///< TCP or TLS end of stream

@@ -79,6 +79,13 @@ class Failures(BrokerTestCase):
     def test_websocket_to_a_plain_mqtt_port(self):
         got = run("pub", "-h", "127.0.0.1", "-p", self.port("tcp"), "-t", "a", "-m", "x", "--connect-timeout", 5)
         self.assertSingleError(got, 4, f"WebSocket handshake with 127.0.0.1:{self.port('tcp')} failed")
+        self.assertIn("For MQTT over TCP add --tcp", got.stderr)
+
+    def test_mqtt_over_tcp_to_a_websocket_port_says_drop_tcp(self):
+        # mosquitto's WebSocket listener answers our CONNECT in HTTP.
+        got = run("pub", "--tcp", "-h", "127.0.0.1", "-p", self.port("ws"), "-t", "a", "-m", "x")
+        self.assertSingleError(got, 4, f"127.0.0.1:{self.port('ws')} answered in HTTP: it is a WebSocket port, "
+                                       "not MQTT over TCP (drop --tcp)")
 
     def test_qos_3_is_a_usage_error(self):
         got = run("pub", "-h", "127.0.0.1", "-p", self.port("ws"), "-t", "a", "-m", "x", "-q", 3)

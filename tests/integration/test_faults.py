@@ -143,7 +143,7 @@ class FrozenBroker(unittest.TestCase):
         # PINGREQ after 2 s idle, then no PINGRESP: the client ends by itself.
         self.assertEqual(code, 1)
         self.assertIn("wsmqtt: sent PINGREQ", sub.stderr_lines)
-        self.assertEqual(sub.errors(), ["wsmqtt: error: no PINGRESP from the broker within the keepalive"])
+        self.assertEqual(sub.errors(), [f"wsmqtt: error: no PINGRESP from 127.0.0.1:{broker.ports['tcp']} within the keepalive (2 s)"])
 
 
 class StalledReader(unittest.TestCase):
