@@ -111,6 +111,12 @@ public:
         drawn_ = now;
         draw();
     }
+    /// Room for a line of its own (a warning) on a terminal; the figures come back with the next
+    /// update.
+    void clear_line() const
+    {
+        if (enabled_ && terminal_ && !finished_) write_stderr("\r\x1b[K");
+    }
     /// The last figures, then a newline, so that what follows starts on a line of its own.
     void finish()
     {
@@ -324,15 +330,23 @@ private:
         auto const at = line.find(*cfg_.topic_separator);
         if (at == std::string_view::npos) {
             if (!cfg_.topics.empty()) return publish_one(cfg_.topics.front(), std::string{line});
-            control_.stop(exit_code::usage, fmt::format("line {} has no topic separator '{}'", line_number_, *cfg_.topic_separator));
-            return false;
+            return skip(fmt::format("no topic separator '{}'", *cfg_.topic_separator));
         }
         auto const topic = line.substr(0, at);
-        if (auto const ec = mqtt::check_topic_name(topic)) {
-            control_.stop(exit_code::usage, fmt::format("line {}: invalid topic '{}': {}", line_number_, topic, ec.message()));
-            return false;
-        }
+        if (auto const ec = mqtt::check_topic_name(topic)) return skip(fmt::format("invalid topic '{}': {}", topic, ec.message()));
         return publish_one(topic, std::string{line.substr(at + cfg_.topic_separator->size())});
+    }
+
+    /// A bad line of -l --topic-separator is reported and skipped: the lines around it still go
+    /// out, and the run ends non-zero (check_done()).
+    bool skip(std::string const& why)
+    {
+        ++skipped_;
+        if (!cfg_.quiet) {
+            progress_.clear_line();
+            write_stderr(fmt::format("wsmqtt: warning: line {} skipped: {}\n", line_number_, why));
+        }
+        return true;
     }
 
     bool publish_one(std::string_view topic, std::string&& payload)
@@ -350,7 +364,10 @@ private:
     /// All input published and acknowledged: done.
     void check_done()
     {
-        if (input_done_ && control_.session().in_flight() == 0) control_.stop(exit_code::ok);
+        if (!input_done_ || control_.session().in_flight() > 0) return;
+        if (skipped_ == 0) return control_.stop(exit_code::ok);
+        control_.stop(exit_code::usage, fmt::format("{} line{} skipped (see the warnings above); the others were published", skipped_,
+                                                    skipped_ == 1 ? " was" : "s were"));
     }
 
     config const& cfg_;
@@ -362,6 +379,7 @@ private:
     bool input_done_ = false; ///< every message has been handed to the session
     progress_meter progress_;
     std::size_t line_number_ = 0;
+    std::size_t skipped_ = 0; ///< bad lines of -l --topic-separator
     std::uint64_t published_ = 0;      ///< messages handed to the session
     std::uint64_t bytes_sent_ = 0;     ///< bytes written to the transport
     std::uint64_t stdin_consumed_ = 0; ///< -l: bytes of stdin published

@@ -243,9 +243,19 @@ class Publisher(BrokerTestCase):
         self.assertEqual(pub.returncode, 0, pub.stderr)
         self.assertEqual(sub.finish(), (0, b"sep/a one\nsep/b two words\nsep/a three\n"))
 
-    def test_topic_separator_rejects_a_line_without_topic(self):
-        got = run("pub", *self.ws(), "-l", "--topic-separator", " ", input=b"sep/a ok\nnoseparator\n")
-        self.assertSingleError(got, 2, "line 2 has no topic separator ' '")
+    def test_topic_separator_skips_bad_lines_and_publishes_the_rest(self):
+        # A pipeline's bad line is reported and skipped; its neighbours still go out, and the run
+        # ends non-zero, saying how many were skipped.
+        sub = Subscriber(*self.ws(), "-t", "sep/#", "-C", 3, "-W", 10, "-v", "-q", 1).ready()
+        got = run("pub", *self.ws(), "-l", "--topic-separator", " ", "-q", 1,
+                  input=b"sep/a ok\nnoseparator\nsep/+ wild\nsep/b fine\nsep/c last")
+        self.assertEqual(got.returncode, 2, got.stderr)
+        self.assertEqual(got.stderr.splitlines(), [
+            "wsmqtt: warning: line 2 skipped: no topic separator ' '",
+            "wsmqtt: warning: line 3 skipped: invalid topic 'sep/+': invalid topic name",
+            "wsmqtt: error: 2 lines were skipped (see the warnings above); the others were published",
+        ])
+        self.assertEqual(sub.finish(), (0, b"sep/a ok\nsep/b fine\nsep/c last\n"))
 
     def test_max_inflight_1_waits_for_each_acknowledgement(self):
         got = run("pub", "-d", *self.ws(), "-t", "pl/m1", "-l", "-q", 1, "-M", 1, input=b"a\nb\nc\nd\n")
