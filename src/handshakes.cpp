@@ -158,9 +158,9 @@ std::string socks5::start() const
     return via_.username ? std::string{"\x05\x02\x00\x02", 4} : std::string{"\x05\x01\x00", 3};
 }
 
-step socks5::refused(transport_errc why, std::uint64_t number) const
+transport_error socks5::refused(transport_errc why, std::uint64_t number) const
 {
-    return {0, {}, false, transport_error{why, where(via_), {}, host_and_port(target_), number}};
+    return {why, where(via_), {}, host_and_port(target_), number};
 }
 
 transport_error socks5::io_error(std::string_view why) const { return {transport_errc::socks_no_answer, where(via_), std::string{why}}; }
@@ -192,14 +192,14 @@ step socks5::feed(std::span<std::uint8_t const> in)
         switch (state_) {
         case state::method: {
             if (received_.size() < 2) return s;
-            if (byte(0) != 5) return refused(transport_errc::socks_not_socks5);
+            if (byte(0) != 5) return s.error = refused(transport_errc::socks_not_socks5), s;
             auto const method = byte(1);
             received_.erase(0, 2);
             if (method == 2) {
-                if (!via_.username) return refused(transport_errc::socks_wants_credentials);
+                if (!via_.username) return s.error = refused(transport_errc::socks_wants_credentials), s;
                 auto const& user = *via_.username;
                 auto const pass = via_.password.value_or("");
-                if (user.size() > 255 || pass.size() > 255) return refused(transport_errc::socks_credentials_too_long);
+                if (user.size() > 255 || pass.size() > 255) return s.error = refused(transport_errc::socks_credentials_too_long), s;
                 s.send += '\x01'; // RFC 1929
                 s.send += static_cast<char>(user.size());
                 s.send += user;
@@ -207,25 +207,25 @@ step socks5::feed(std::span<std::uint8_t const> in)
                 s.send += pass;
                 state_ = state::auth;
             } else if (method == 0) {
-                if (address_.empty() && target_.host.size() > 255) return refused(transport_errc::socks_host_too_long);
+                if (address_.empty() && target_.host.size() > 255) return s.error = refused(transport_errc::socks_host_too_long), s;
                 s.send += connect_request();
                 state_ = state::connect;
             } else {
-                return refused(transport_errc::socks_no_method, via_.username ? 1 : 0);
+                return s.error = refused(transport_errc::socks_no_method, via_.username ? 1 : 0), s;
             }
             break;
         }
         case state::auth:
             if (received_.size() < 2) return s;
-            if (byte(1) != 0) return refused(transport_errc::socks_refused_credentials);
+            if (byte(1) != 0) return s.error = refused(transport_errc::socks_refused_credentials), s;
             received_.erase(0, 2);
-            if (address_.empty() && target_.host.size() > 255) return refused(transport_errc::socks_host_too_long);
+            if (address_.empty() && target_.host.size() > 255) return s.error = refused(transport_errc::socks_host_too_long), s;
             s.send += connect_request();
             state_ = state::connect;
             break;
         case state::connect: {
             if (received_.size() < 5) return s;
-            if (auto const reply = byte(1); reply != 0) return refused(transport_errc::socks_cannot_reach, reply);
+            if (auto const reply = byte(1); reply != 0) return s.error = refused(transport_errc::socks_cannot_reach, reply), s;
             state_ = state::bound_address;
             break;
         }
@@ -233,7 +233,7 @@ step socks5::feed(std::span<std::uint8_t const> in)
             // The bound address (IPv4, IPv6 or a name whose length is byte 4) and its port.
             auto const type = byte(3);
             std::size_t const size = type == 1 ? 4 + 4 + 2 : type == 4 ? 4 + 16 + 2 : type == 3 ? 5u + byte(4) + 2u : 0u;
-            if (size == 0) return refused(transport_errc::socks_malformed_reply);
+            if (size == 0) return s.error = refused(transport_errc::socks_malformed_reply), s;
             if (received_.size() < size) return s;
             s.consumed = in.size() - (received_.size() - size);
             s.done = true;

@@ -242,3 +242,24 @@ TEST_CASE("a refusal waits for the start of its body, for -d", "[handshakes]")
     CHECK(describe(upgrade().io_error("", "b:1")).message ==
           "WebSocket handshake with b:1 failed: connection closed (is it a WebSocket port? For MQTT over TCP add --tcp)");
 }
+
+TEST_CASE("SOCKS5: what is sent and why it failed do not depend on how the answer was split", "[handshakes]")
+{
+    // The method choice and the refusal of the credentials in one read: the credentials were
+    // still asked to be sent, as when the two come apart (found by the fuzzer).
+    proxy via;
+    via.type = proxy::kind::socks5;
+    via.host = "127.0.0.1";
+    via.port = 1080;
+    via.username = "u";
+    via.password = "p";
+    auto const answer = std::string{"\x05\x02\x01\x01", 4};
+    for (std::size_t const split : {std::size_t{1}, std::size_t{4}}) {
+        socks5 h{via, broker(), {127, 0, 0, 1}};
+        std::string sent;
+        auto const s = feed_all(h, answer, split, &sent);
+        REQUIRE(s.error);
+        CHECK(s.error->code == transport_errc::socks_refused_credentials);
+        CHECK(sent == std::string{"\x01\x01u\x01p", 5});
+    }
+}

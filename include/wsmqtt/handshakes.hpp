@@ -75,7 +75,7 @@ public:
 
 private:
     enum class state { method, auth, connect, bound_address, done };
-    [[nodiscard]] step refused(transport_errc why, std::uint64_t number = 0) const;
+    [[nodiscard]] transport_error refused(transport_errc why, std::uint64_t number = 0) const;
     [[nodiscard]] std::string connect_request() const;
 
     proxy via_;

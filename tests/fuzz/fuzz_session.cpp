@@ -112,7 +112,7 @@ handshake_outcome feed_handshake(Handshake h, std::span<std::uint8_t const> data
         out.sent += s.send;
         if (s.done || s.error) {
             out.done = s.done;
-            if (s.error) out.error = s.error->message;
+            if (s.error) out.error = describe(*s.error).message; // the words too: no code without them
             if (s.done) out.consumed = at + s.consumed; // exact: the rest is the next layer's
             return out;
         }
