@@ -45,6 +45,18 @@ proxy http_proxy(std::optional<std::string> user = {})
     return p;
 }
 
+/// A SOCKS5 proxy at 127.0.0.1:1080, with `user` and `password` when given.
+proxy socks_proxy(proxy::kind type, std::optional<std::string> user = {}, std::string password = {})
+{
+    proxy p;
+    p.type = type;
+    p.host = "127.0.0.1";
+    p.port = 1080;
+    p.username = std::move(user);
+    if (p.username) p.password = std::move(password);
+    return p;
+}
+
 endpoint broker() { return endpoint{scheme::ws, "broker.test", 8080, "/mqtt"}; }
 
 } // namespace
@@ -91,10 +103,7 @@ TEST_CASE("HTTP CONNECT refusals are named: authentication, an unreachable broke
 
 TEST_CASE("SOCKS5 without credentials: greeting, CONNECT by name (socks5h) or address, bound address", "[handshakes]")
 {
-    proxy via;
-    via.type = proxy::kind::socks5h;
-    via.host = "127.0.0.1";
-    via.port = 1080;
+    auto via = socks_proxy(proxy::kind::socks5h);
     socks5 by_name{via, broker(), {}};
     CHECK(by_name.start() == std::string{"\x05\x01\x00", 3});
     auto s = by_name.feed(bytes_of(std::string{"\x05\x00", 2}));
@@ -114,12 +123,7 @@ TEST_CASE("SOCKS5 without credentials: greeting, CONNECT by name (socks5h) or ad
 
 TEST_CASE("SOCKS5 with a user name and password (RFC 1929), and each refusal in words", "[handshakes]")
 {
-    proxy via;
-    via.type = proxy::kind::socks5h;
-    via.host = "127.0.0.1";
-    via.port = 1080;
-    via.username = "bob";
-    via.password = "secret";
+    auto via = socks_proxy(proxy::kind::socks5h, "bob", "secret");
     socks5 h{via, broker(), {}};
     CHECK(h.start() == std::string{"\x05\x02\x00\x02", 4});
     auto s = h.feed(bytes_of(std::string{"\x05\x02", 2}));
@@ -247,12 +251,7 @@ TEST_CASE("SOCKS5: what is sent and why it failed do not depend on how the answe
 {
     // The method choice and the refusal of the credentials in one read: the credentials were
     // still asked to be sent, as when the two come apart (found by the fuzzer).
-    proxy via;
-    via.type = proxy::kind::socks5;
-    via.host = "127.0.0.1";
-    via.port = 1080;
-    via.username = "u";
-    via.password = "p";
+    auto const via = socks_proxy(proxy::kind::socks5, "u", "p");
     auto const answer = std::string{"\x05\x02\x01\x01", 4};
     for (std::size_t const split : {std::size_t{1}, std::size_t{4}}) {
         socks5 h{via, broker(), {127, 0, 0, 1}};
