@@ -66,6 +66,13 @@ class Tls(BrokerTestCase):
         finally:
             os.unlink(f.name)
 
+    def test_a_key_that_is_not_the_certificates_says_so(self):
+        # Not "an encrypted key needs --key-password-file": the key is fine, it is another one's.
+        got = self.publish("wss_clientcert", *self.ca(), "--cert", self.broker.path("client.pem"),
+                           "--key", self.broker.path("foreign.key"))
+        self.assertSingleError(got, 3, f"cannot load --key '{self.broker.path('foreign.key')}'")
+        self.assertIn("(it is not the key of --cert)", got.stderr)
+
     def test_client_certificate_from_an_unknown_ca_is_rejected(self):
         got = self.publish("wss_clientcert", *self.ca(), "--cert", self.broker.path("foreign.pem"),
                            "--key", self.broker.path("foreign.key"))
