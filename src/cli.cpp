@@ -307,6 +307,14 @@ struct arguments {
             if (args[i] == arg && !origin[i].empty()) return fmt::format(" ({})", origin[i]);
         return {};
     }
+    /// " (FILE line N)" when `message` quotes a value that came from the options file.
+    [[nodiscard]] std::string where_quoted(std::string_view message) const
+    {
+        for (std::size_t i = 0; i < args.size(); ++i)
+            if (!origin[i].empty() && !args[i].empty() && message.find("'" + args[i] + "'") != std::string_view::npos)
+                return fmt::format(" ({})", origin[i]);
+        return {};
+    }
 };
 
 /// Options from a file, one per line: "-h broker", "--port 8080", "--tls"; '#' starts a comment.
@@ -495,7 +503,7 @@ parse_result parse_command_line(int argc, char const* const* argv)
     try {
         return {cli_detail::validate(o, sub->parsed() ? command::sub : command::pub), 0, {}};
     } catch (usage_error const& e) {
-        return fail(e.what());
+        return fail(e.what() + given.where_quoted(e.what()));
     }
 }
 

@@ -376,6 +376,9 @@ TEST_CASE("options file: quoted values, and errors that name the file and line",
     temp_file const bad{"opts", "-t a\nport 8080\n"};
     CHECK(usage_error_of({"sub", "-o", bad.path().c_str()}) ==
           bad.path() + " line 2: 'port' is not an option (one per line, e.g. '--port 8080')");
+    temp_file const value{"opts", "-t a\n--port 80800\n"};
+    CHECK(usage_error_of({"sub", "-o", value.path().c_str()}) ==
+          "--port must be a whole number from 1 to 65535, not '80800' (" + value.path() + " line 2)");
     temp_file const unknown{"opts", "-t a\n\n--prot 8080\n"};
     CHECK(usage_error_of({"sub", "-o", unknown.path().c_str()}) ==
           "unknown option '--prot' for wsmqtt sub (did you mean '--port'?) (" + unknown.path() + " line 3) (see wsmqtt sub --help)");
