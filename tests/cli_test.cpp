@@ -384,7 +384,7 @@ TEST_CASE("options file: quoted values, and errors that name the file and line",
           "unknown option '--prot' for wsmqtt sub (did you mean '--port'?) (" + unknown.path() + " line 3) (see wsmqtt sub --help)");
 }
 
-TEST_CASE("-L and --ws-path exclude each other, as -L and -h do, and MQTT 5 is named", "[cli]")
+TEST_CASE("a URL (-L) excludes --ws-path as it excludes -h, and MQTT 5 is named", "[cli]")
 {
     CHECK(usage_error_of({"sub", "-t", "a", "-L", "ws://h/x", "--ws-path", "/y"}) ==
           "-L (--url) and --ws-path exclude each other: the URL names the path");
