@@ -4,6 +4,7 @@
 
 #include "wsmqtt/mqtt/error.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
+#include "wire.hpp"
 
 #include <algorithm>
 #include <string_view>
@@ -127,35 +128,6 @@ std::error_code validate(packet const& p) noexcept
         p);
 }
 
-class writer {
-public:
-    explicit writer(bytes& out) noexcept : out_{out} {}
-    void u8(std::uint8_t v) { out_.push_back(v); }
-    void u16(std::uint16_t v) // big-endian (§1.5.2)
-    {
-        out_.push_back(static_cast<std::uint8_t>(v >> 8));
-        out_.push_back(static_cast<std::uint8_t>(v & 0xFF));
-    }
-    void raw(std::string_view s) { out_.insert(out_.end(), s.begin(), s.end()); }
-    void str(std::string_view s) // 2-byte length + bytes (§1.5.3)
-    {
-        u16(static_cast<std::uint16_t>(s.size()));
-        raw(s);
-    }
-    void remaining_length(std::size_t n)
-    {
-        do {
-            auto byte = static_cast<std::uint8_t>(n % 128);
-            n /= 128;
-            if (n > 0) byte |= 0x80;
-            out_.push_back(byte);
-        } while (n > 0);
-    }
-
-private:
-    bytes& out_;
-};
-
 std::uint8_t fixed_header_byte(packet const& p) noexcept
 {
     auto const type = static_cast<std::uint8_t>(type_number(p) << 4);
@@ -232,43 +204,6 @@ void write_body(packet const& p, writer& w)
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
-
-class reader {
-public:
-    explicit reader(std::span<std::uint8_t const> body) noexcept : p_{body.data()}, end_{p_ + body.size()} {}
-
-    [[nodiscard]] std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - p_); }
-    [[nodiscard]] bool u8(std::uint8_t& v) noexcept
-    {
-        if (left() < 1) return false;
-        v = *p_++;
-        return true;
-    }
-    [[nodiscard]] bool u16(std::uint16_t& v) noexcept
-    {
-        if (left() < 2) return false;
-        v = static_cast<std::uint16_t>((p_[0] << 8) | p_[1]);
-        p_ += 2;
-        return true;
-    }
-    [[nodiscard]] bool str(std::string& s)
-    {
-        std::uint16_t n = 0;
-        if (!u16(n) || left() < n) return false;
-        s.assign(reinterpret_cast<char const*>(p_), n);
-        p_ += n;
-        return true;
-    }
-    void rest(std::string& s)
-    {
-        s.assign(reinterpret_cast<char const*>(p_), left());
-        p_ = end_;
-    }
-
-private:
-    std::uint8_t const* p_;
-    std::uint8_t const* end_;
-};
 
 // Reserved flags per type [MQTT-2.2.2-1]; PUBLISH (3) is checked on its own.
 constexpr std::uint8_t required_flags(std::uint8_t type) noexcept

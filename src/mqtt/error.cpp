@@ -28,6 +28,11 @@ public:
         case errc::invalid_return_code: return "invalid return code";
         case errc::invalid_connack_flags: return "invalid CONNACK flags";
         case errc::empty_subscription_list: return "no topic filter";
+        case errc::malformed_properties: return "malformed properties (§2.2.2)";
+        case errc::unknown_property: return "unknown property identifier (§2.2.2.2)";
+        case errc::property_not_allowed: return "a property this packet may not carry (§2.2.2.2)";
+        case errc::duplicate_property: return "a property that may appear once appears twice (§2.2.2.2)";
+        case errc::invalid_property_value: return "a property value out of its range";
         case errc::connack_not_first: return "first packet from the broker is not CONNACK";
         case errc::unexpected_connack: return "unexpected second CONNACK";
         case errc::session_present_on_clean: return "session present on a clean session";

@@ -22,6 +22,12 @@ enum class errc {
     invalid_return_code,            ///< CONNACK code 6..255 or SUBACK code not 0,1,2,0x80
     invalid_connack_flags,          ///< reserved CONNACK flag bits set
     empty_subscription_list,        ///< SUBSCRIBE/UNSUBSCRIBE without a filter [MQTT-3.8.3-3]
+    // MQTT 5 properties (§2.2.2).
+    malformed_properties,           ///< the Property Length or a value does not fit the packet
+    unknown_property,               ///< an identifier MQTT 5 does not define (§2.2.2.2)
+    property_not_allowed,           ///< a property this packet may not carry (§2.2.2.2)
+    duplicate_property,             ///< a property that may appear once, twice (§2.2.2.2)
+    invalid_property_value,         ///< a value out of its range (a 0 Receive Maximum, a flag of 2)
     // Protocol violations by the server (session).
     connack_not_first,              ///< first packet from the server is not CONNACK [MQTT-3.2.0-1]
     unexpected_connack,             ///< a second CONNACK
