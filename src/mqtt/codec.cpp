@@ -1,8 +1,10 @@
-// MQTT 3.1.1 encoder and incremental decoder (chapters 2 and 3 of the spec).
+// MQTT encoder and incremental decoder: 3.1.1 and 3.1 (chapters 2 and 3 of 3.1.1), and 5.0 with
+// its properties and reason codes (chapters 2 and 3 of 5.0).
 #include "overloaded.hpp"
 #include "wsmqtt/mqtt/codec.hpp"
 
 #include "wsmqtt/mqtt/error.hpp"
+#include "wsmqtt/mqtt/properties.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wire.hpp"
 
@@ -27,40 +29,53 @@ namespace {
 
 constexpr std::size_t string_size(std::string_view s) noexcept { return 2 + s.size(); }
 
-std::size_t body_size(packet const& p) noexcept
+/// The Reason Code and Property Length of PUBACK, PUBREC, PUBREL and PUBCOMP (§3.4.2.1),
+/// DISCONNECT (§3.14.2.1) and AUTH (§3.15.2.1) may be left out: 0 with no properties.
+template <class P>
+constexpr bool short_form(P const& a) noexcept
 {
+    return a.reason_code == 0 && a.props.empty();
+}
+
+std::size_t body_size(packet const& p, protocol_version v) noexcept
+{
+    bool const v5 = v == protocol_version::v5;
+    auto const props = [v5](properties const& ps) { return v5 ? properties_size(ps) : 0u; };
     return std::visit(
         overloaded{
-            [](connect const& c) {
-                std::size_t n = string_size(c.version == protocol_version::v31 ? "MQIsdp" : "MQTT") +
-                                1 + 1 + 2 + string_size(c.client_id);
-                if (c.will) n += string_size(c.will->topic) + string_size(c.will->payload);
+            [&](connect const& c) {
+                std::size_t n = string_size(c.version == protocol_version::v31 ? "MQIsdp" : "MQTT") + 1 + 1 + 2 +
+                                props(c.props) + string_size(c.client_id);
+                if (c.will) n += props(c.will->props) + string_size(c.will->topic) + string_size(c.will->payload);
                 if (c.username) n += string_size(*c.username);
                 if (c.password) n += string_size(*c.password);
                 return n;
             },
-            [](connack const&) -> std::size_t { return 2; },
-            [](publish const& m) {
-                return string_size(m.topic) + (m.qos == qos::at_most_once ? 0u : 2u) + m.payload.size();
-            },
-            [](subscribe const& s) {
-                std::size_t n = 2;
+            [&](connack const& c) { return 2 + props(c.props); },
+            [&](publish const& m) { return string_size(m.topic) + (m.qos == qos::at_most_once ? 0u : 2u) + props(m.props) + m.payload.size(); },
+            [&](subscribe const& s) {
+                std::size_t n = 2 + props(s.props);
                 for (auto const& sub : s.subscriptions) n += string_size(sub.filter) + 1;
                 return n;
             },
-            [](suback const& s) { return 2 + s.return_codes.size(); },
-            [](unsubscribe const& u) {
-                std::size_t n = 2;
+            [&](suback const& s) { return 2 + props(s.props) + s.return_codes.size(); },
+            [&](unsubscribe const& u) {
+                std::size_t n = 2 + props(u.props);
                 for (auto const& f : u.filters) n += string_size(f);
                 return n;
             },
-            [](auto const& simple) -> std::size_t {
+            [&](unsuback const& u) { return 2 + (v5 ? properties_size(u.props) + u.reason_codes.size() : 0u); },
+            [&](auto const& simple) -> std::size_t {
                 using t = std::decay_t<decltype(simple)>;
-                if constexpr (std::is_same_v<t, pingreq> || std::is_same_v<t, pingresp> ||
-                              std::is_same_v<t, disconnect>)
+                if constexpr (std::is_same_v<t, pingreq> || std::is_same_v<t, pingresp>) {
                     return 0;
-                else
-                    return 2; // packet identifier only
+                } else if constexpr (std::is_same_v<t, disconnect> || std::is_same_v<t, auth>) {
+                    if (!v5 || short_form(simple)) return 0;
+                    return 1 + (simple.props.empty() ? 0 : properties_size(simple.props));
+                } else { // PUBACK, PUBREC, PUBREL, PUBCOMP
+                    if (!v5 || short_form(simple)) return 2;
+                    return 3 + (simple.props.empty() ? 0 : properties_size(simple.props));
+                }
             },
         },
         p);
@@ -78,8 +93,56 @@ std::error_code check_qos(qos q) noexcept
     return static_cast<std::uint8_t>(q) > 2 ? make_error_code(errc::invalid_qos) : std::error_code{};
 }
 
-std::error_code validate(packet const& p) noexcept
+/// What MQTT 5 added is empty or 0 in a packet for MQTT 3.1.1 or 3.1.
+std::error_code check_no_v5(packet const& p) noexcept
 {
+    bool const has_v5 = std::visit(
+        overloaded{
+            [](connect const& c) { return !c.props.empty() || (c.will && !c.will->props.empty()); },
+            [](subscribe const& s) {
+                return !s.props.empty() || std::any_of(s.subscriptions.begin(), s.subscriptions.end(), [](subscription const& x) {
+                           return x.no_local || x.retain_as_published || x.retain_handling != 0;
+                       });
+            },
+            [](unsuback const& u) { return !u.props.empty() || !u.reason_codes.empty(); },
+            [](auth const&) { return true; },
+            [](auto const& other) {
+                bool any = false;
+                if constexpr (requires { other.props; }) any = any || !other.props.empty();
+                if constexpr (requires { other.reason_code; }) any = any || other.reason_code != 0;
+                return any;
+            },
+        },
+        p);
+    return has_v5 ? make_error_code(errc::not_in_this_version) : std::error_code{};
+}
+
+/// MQTT 5: the properties of each part are allowed where they are (§2.2.2.2).
+std::error_code check_v5(packet const& p) noexcept
+{
+    auto const where = type_number(p);
+    return std::visit(
+        overloaded{
+            [&](connect const& c) -> std::error_code {
+                if (auto ec = check_properties(c.props, where)) return ec;
+                return c.will ? check_properties(c.will->props, will_properties) : std::error_code{};
+            },
+            [&](subscribe const& s) -> std::error_code {
+                for (auto const& x : s.subscriptions)
+                    if (x.retain_handling > 2) return errc::malformed_packet; // §3.8.3.1
+                return check_properties(s.props, where);
+            },
+            [&](auto const& other) -> std::error_code {
+                if constexpr (requires { other.props; }) return check_properties(other.props, where);
+                else return {};
+            },
+        },
+        p);
+}
+
+std::error_code validate(packet const& p, protocol_version v) noexcept
+{
+    if (auto ec = v == protocol_version::v5 ? check_v5(p) : check_no_v5(p)) return ec;
     return std::visit(
         overloaded{
             [](connect const& c) -> std::error_code {
@@ -92,14 +155,18 @@ std::error_code validate(packet const& p) noexcept
                 if (c.username)
                     if (auto ec = check_string(*c.username, true)) return ec; // [MQTT-3.1.3-11]
                 if (c.password) {
-                    if (!c.username) return errc::malformed_packet; // [MQTT-3.1.2-22]
+                    // MQTT 5 allows a password without a user name (§3.1.2.9).
+                    if (!c.username && c.version != protocol_version::v5) return errc::malformed_packet; // [MQTT-3.1.2-22]
                     if (auto ec = check_string(*c.password, false)) return ec;
                 }
                 return {};
             },
             [](publish const& m) -> std::error_code {
-                if (auto ec = check_topic_name(m.topic)) return ec; // [MQTT-3.3.2-1/2]
-                if (auto ec = check_qos(m.qos)) return ec;          // [MQTT-3.3.1-4]
+                // MQTT 5: a Topic Alias stands for the topic, which may then be empty (§3.3.2.3.4).
+                bool const aliased = m.topic.empty() && find(m.props, property_id::topic_alias);
+                if (!aliased)
+                    if (auto ec = check_topic_name(m.topic)) return ec; // [MQTT-3.3.2-1/2]
+                if (auto ec = check_qos(m.qos)) return ec;              // [MQTT-3.3.1-4]
                 if (m.qos == qos::at_most_once) {
                     if (m.dup) return errc::invalid_flags; // [MQTT-3.3.1-2]
                 } else if (m.packet_id == 0) {
@@ -143,8 +210,12 @@ std::uint8_t fixed_header_byte(packet const& p) noexcept
     return type;
 }
 
-void write_body(packet const& p, writer& w)
+void write_body(packet const& p, writer& w, protocol_version v)
 {
+    bool const v5 = v == protocol_version::v5;
+    auto const props = [&](properties const& ps) {
+        if (v5) w.props(ps);
+    };
     std::visit(
         overloaded{
             [&](connect const& c) {
@@ -152,7 +223,7 @@ void write_body(packet const& p, writer& w)
                 w.str(v31 ? "MQIsdp" : "MQTT");
                 w.u8(static_cast<std::uint8_t>(c.version));
                 std::uint8_t flags = 0; // bit 0 reserved, 0 [MQTT-3.1.2-3]
-                if (c.clean_session) flags |= 0x02;
+                if (c.clean_session) flags |= 0x02; // MQTT 5: Clean Start
                 if (c.will) {
                     flags |= 0x04;
                     flags |= static_cast<std::uint8_t>(static_cast<std::uint8_t>(c.will->qos) << 3);
@@ -162,9 +233,11 @@ void write_body(packet const& p, writer& w)
                 if (c.username) flags |= 0x80;
                 w.u8(flags);
                 w.u16(c.keep_alive);
-                // Payload order: client id, will topic, will message, user name, password [MQTT-3.1.3-1].
+                props(c.props);
+                // Payload order: client id, will (properties,) topic, message, user name, password [MQTT-3.1.3-1].
                 w.str(c.client_id);
                 if (c.will) {
+                    props(c.will->props);
                     w.str(c.will->topic);
                     w.str(c.will->payload);
                 }
@@ -174,29 +247,47 @@ void write_body(packet const& p, writer& w)
             [&](connack const& c) {
                 w.u8(c.session_present ? 1 : 0);
                 w.u8(c.return_code);
+                props(c.props);
             },
             [&](publish const& m) {
                 w.str(m.topic);
                 if (m.qos != qos::at_most_once) w.u16(m.packet_id); // [MQTT-2.3.1-5]
+                props(m.props);
                 w.raw(m.payload);
             },
             [&](subscribe const& s) {
                 w.u16(s.packet_id);
+                props(s.props);
                 for (auto const& sub : s.subscriptions) {
                     w.str(sub.filter);
-                    w.u8(static_cast<std::uint8_t>(sub.qos));
+                    // Subscription options (§3.8.3.1): QoS, No Local, Retain As Published, Retain Handling.
+                    w.u8(static_cast<std::uint8_t>(static_cast<std::uint8_t>(sub.qos) | (sub.no_local ? 0x04 : 0) |
+                                                   (sub.retain_as_published ? 0x08 : 0) | (sub.retain_handling << 4)));
                 }
             },
             [&](suback const& s) {
                 w.u16(s.packet_id);
+                props(s.props);
                 for (auto const code : s.return_codes) w.u8(code);
             },
             [&](unsubscribe const& u) {
                 w.u16(u.packet_id);
+                props(u.props);
                 for (auto const& f : u.filters) w.str(f);
+            },
+            [&](unsuback const& u) {
+                w.u16(u.packet_id);
+                if (!v5) return;
+                w.props(u.props);
+                for (auto const code : u.reason_codes) w.u8(code);
             },
             [&](auto const& simple) {
                 if constexpr (requires { simple.packet_id; }) w.u16(simple.packet_id);
+                if constexpr (requires { simple.reason_code; }) {
+                    if (!v5 || short_form(simple)) return;
+                    w.u8(simple.reason_code);
+                    if (!simple.props.empty()) w.props(simple.props);
+                }
             },
         },
         p);
@@ -219,8 +310,10 @@ std::error_code decode_connect(reader& r, connect& c)
     if (!r.str(name) || !r.u8(level) || !r.u8(flags) || !r.u16(c.keep_alive))
         return errc::malformed_packet;
     if (name == "MQTT" && level == 4) c.version = protocol_version::v311;
+    else if (name == "MQTT" && level == 5) c.version = protocol_version::v5;
     else if (name == "MQIsdp" && level == 3) c.version = protocol_version::v31;
     else return errc::malformed_packet;
+    bool const v5 = c.version == protocol_version::v5;
     if (flags & 0x01) return errc::malformed_packet; // [MQTT-3.1.2-3]
     c.clean_session = (flags & 0x02) != 0;
     bool const has_will = (flags & 0x04) != 0;
@@ -228,10 +321,14 @@ std::error_code decode_connect(reader& r, connect& c)
     bool const will_retain = (flags & 0x20) != 0;
     if (will_qos == 3) return errc::invalid_qos; // [MQTT-3.1.2-14]
     if (!has_will && (will_qos != 0 || will_retain)) return errc::malformed_packet; // [MQTT-3.1.2-11]
+    if (v5)
+        if (auto ec = r.props(1, c.props)) return ec;
     if (!r.str(c.client_id)) return errc::malformed_packet;
     if (!is_valid_utf8(c.client_id)) return errc::invalid_utf8;
     if (has_will) {
-        will w{{}, {}, static_cast<qos>(will_qos), will_retain};
+        will w{{}, {}, static_cast<qos>(will_qos), will_retain, {}};
+        if (v5)
+            if (auto ec = r.props(will_properties, w.props)) return ec;
         if (!r.str(w.topic) || !r.str(w.payload)) return errc::malformed_packet;
         if (auto ec = check_topic_name(w.topic)) return ec;
         c.will = std::move(w);
@@ -242,15 +339,15 @@ std::error_code decode_connect(reader& r, connect& c)
         if (!is_valid_utf8(*c.username)) return errc::invalid_utf8;
     }
     if (flags & 0x40) {
-        if (!(flags & 0x80)) return errc::malformed_packet; // [MQTT-3.1.2-22]
+        if (!(flags & 0x80) && !v5) return errc::malformed_packet; // [MQTT-3.1.2-22]
         c.password.emplace();
         if (!r.str(*c.password)) return errc::malformed_packet;
     }
     return {};
 }
 
-/// PUBLISH flags and variable header (topic, packet id): all but the payload.
-std::error_code decode_publish_head(std::uint8_t flags, reader& r, publish& m)
+/// PUBLISH flags and variable header (topic, packet id, MQTT 5 properties): all but the payload.
+std::error_code decode_publish_head(std::uint8_t flags, reader& r, publish& m, protocol_version v)
 {
     m.dup = (flags & 0x08) != 0;
     auto const q = static_cast<std::uint8_t>((flags >> 1) & 0x03);
@@ -259,27 +356,77 @@ std::error_code decode_publish_head(std::uint8_t flags, reader& r, publish& m)
     m.retain = (flags & 0x01) != 0;
     if (m.dup && m.qos == qos::at_most_once) return errc::invalid_flags; // [MQTT-3.3.1-2]
     if (!r.str(m.topic)) return errc::malformed_packet;
-    if (auto ec = check_topic_name(m.topic)) return ec; // [MQTT-3.3.2-1/2, MQTT-1.5.3-1]
     if (m.qos != qos::at_most_once) {
         if (!r.u16(m.packet_id)) return errc::malformed_packet;
         if (m.packet_id == 0) return errc::zero_packet_id; // [MQTT-2.3.1-1]
     }
-    return {};
+    if (v == protocol_version::v5)
+        if (auto ec = r.props(3, m.props)) return ec;
+    // MQTT 5: an empty topic stands for the one its Topic Alias was set to (§3.3.2.3.4); the
+    // session resolves it.
+    if (m.topic.empty() && find(m.props, property_id::topic_alias)) return {};
+    return check_topic_name(m.topic); // [MQTT-3.3.2-1/2, MQTT-1.5.3-1]
 }
 
-std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, packet& out)
+/// The reason codes each MQTT 5 packet may carry (§3.2.2.2, §3.4.2.1 … §3.15.2.1).
+bool valid_reason(std::uint8_t type, std::uint8_t code) noexcept
 {
+    auto const one_of = [code](std::initializer_list<int> codes) {
+        return std::find(codes.begin(), codes.end(), code) != codes.end();
+    };
+    switch (type) {
+    case 2: return one_of({0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A,
+                           0x9B, 0x9C, 0x9D, 0x9F});
+    case 4:
+    case 5: return one_of({0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99});
+    case 6:
+    case 7: return one_of({0x00, 0x92});
+    case 9: return one_of({0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2});
+    case 11: return one_of({0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91});
+    case 14: return one_of({0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95,
+                            0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2});
+    case 15: return one_of({0x00, 0x18, 0x19});
+    default: return false;
+    }
+}
+
+std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, packet& out, protocol_version v)
+{
+    bool const v5 = v == protocol_version::v5;
     auto const packet_id = [&](std::uint16_t& id) -> std::error_code {
         if (!r.u16(id)) return errc::malformed_packet;
         if (id == 0) return errc::zero_packet_id; // [MQTT-2.3.1-1]
         return {};
     };
-    auto const ack = [&](auto& a) -> std::error_code {
-        if (r.left() != 2) return errc::malformed_packet; // Remaining Length exactly 2 (§3.4-3.7, 3.11)
-        return packet_id(a.packet_id);
-    };
     auto const empty = [&]() -> std::error_code {
         return r.left() == 0 ? std::error_code{} : make_error_code(errc::malformed_packet);
+    };
+    // MQTT 5: a reason code (0 when left out) and properties (none when left out), then nothing.
+    auto const reason_and_props = [&](auto& a) -> std::error_code {
+        if (r.left() == 0) return {};
+        if (!r.u8(a.reason_code)) return errc::malformed_packet;
+        if (!valid_reason(type, a.reason_code)) return errc::invalid_return_code;
+        if (r.left() == 0) return {};
+        if (auto ec = r.props(type, a.props)) return ec;
+        return empty();
+    };
+    auto const ack = [&](auto& a) -> std::error_code {
+        if (!v5 && r.left() != 2) return errc::malformed_packet; // Remaining Length exactly 2 (§3.4-3.7, 3.11)
+        if (auto ec = packet_id(a.packet_id)) return ec;
+        if constexpr (requires { a.reason_code; })
+            if (v5) return reason_and_props(a);
+        return std::error_code{};
+    };
+    auto const codes = [&](std::vector<std::uint8_t>& out_codes, bool suback_codes) -> std::error_code {
+        if (r.left() == 0) return errc::malformed_packet;
+        while (r.left() > 0) {
+            std::uint8_t code = 0;
+            (void)r.u8(code);
+            bool const ok = v5 ? valid_reason(type, code) : (code <= 2 || code == suback_failure);
+            if (!ok || (!v5 && !suback_codes)) return errc::invalid_return_code; // [MQTT-3.9.3-2]
+            out_codes.push_back(code);
+        }
+        return {};
     };
 
     switch (type) {
@@ -290,15 +437,17 @@ std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, pa
     case 2: {
         auto& c = out.emplace<connack>();
         std::uint8_t ack_flags = 0;
-        if (r.left() != 2 || !r.u8(ack_flags) || !r.u8(c.return_code)) return errc::malformed_packet;
+        if ((!v5 && r.left() != 2) || !r.u8(ack_flags) || !r.u8(c.return_code)) return errc::malformed_packet;
         if (ack_flags & 0xFE) return errc::invalid_connack_flags; // bits 7-1 reserved (§3.2.2.1)
-        if (c.return_code > 5) return errc::invalid_return_code;   // 6-255 reserved (§3.2.2.3)
         c.session_present = (ack_flags & 0x01) != 0;
-        return {};
+        if (!v5) return c.return_code > 5 ? make_error_code(errc::invalid_return_code) : std::error_code{}; // 6-255 reserved (§3.2.2.3)
+        if (!valid_reason(type, c.return_code)) return errc::invalid_return_code;
+        if (auto ec = r.props(type, c.props)) return ec;
+        return empty();
     }
     case 3: {
         auto& m = out.emplace<publish>();
-        if (auto ec = decode_publish_head(flags, r, m)) return ec;
+        if (auto ec = decode_publish_head(flags, r, m, v)) return ec;
         r.rest(m.payload);
         return {};
     }
@@ -309,13 +458,20 @@ std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, pa
     case 8: {
         auto& s = out.emplace<subscribe>();
         if (auto ec = packet_id(s.packet_id)) return ec;
+        if (v5)
+            if (auto ec = r.props(type, s.props)) return ec;
         while (r.left() > 0) {
             subscription sub;
-            std::uint8_t q = 0;
-            if (!r.str(sub.filter) || !r.u8(q)) return errc::malformed_packet;
+            std::uint8_t options = 0;
+            if (!r.str(sub.filter) || !r.u8(options)) return errc::malformed_packet;
             if (auto ec = check_topic_filter(sub.filter)) return ec;
-            if (q > 2) return errc::invalid_qos; // [MQTT-3-8.3-4]
-            sub.qos = static_cast<qos>(q);
+            if ((options & 0x03) > 2) return errc::invalid_qos; // [MQTT-3-8.3-4]
+            if (options & (v5 ? 0xC0 : 0xFC)) return errc::malformed_packet; // reserved bits [MQTT-3.8.3-5]
+            sub.qos = static_cast<qos>(options & 0x03);
+            sub.no_local = (options & 0x04) != 0;
+            sub.retain_as_published = (options & 0x08) != 0;
+            sub.retain_handling = static_cast<std::uint8_t>((options >> 4) & 0x03);
+            if (sub.retain_handling == 3) return errc::malformed_packet; // §3.8.3.1
             s.subscriptions.push_back(std::move(sub));
         }
         if (s.subscriptions.empty()) return errc::empty_subscription_list; // [MQTT-3.8.3-3]
@@ -324,18 +480,15 @@ std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, pa
     case 9: {
         auto& s = out.emplace<suback>();
         if (auto ec = packet_id(s.packet_id)) return ec;
-        if (r.left() == 0) return errc::malformed_packet;
-        while (r.left() > 0) {
-            std::uint8_t code = 0;
-            (void)r.u8(code);
-            if (code > 2 && code != suback_failure) return errc::invalid_return_code; // [MQTT-3.9.3-2]
-            s.return_codes.push_back(code);
-        }
-        return {};
+        if (v5)
+            if (auto ec = r.props(type, s.props)) return ec;
+        return codes(s.return_codes, true);
     }
     case 10: {
         auto& u = out.emplace<unsubscribe>();
         if (auto ec = packet_id(u.packet_id)) return ec;
+        if (v5)
+            if (auto ec = r.props(type, u.props)) return ec;
         while (r.left() > 0) {
             std::string f;
             if (!r.str(f)) return errc::malformed_packet;
@@ -345,23 +498,36 @@ std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, pa
         if (u.filters.empty()) return errc::empty_subscription_list; // [MQTT-3.10.3-2]
         return {};
     }
-    case 11: return ack(out.emplace<unsuback>());
+    case 11: {
+        auto& u = out.emplace<unsuback>();
+        if (!v5) return ack(u);
+        if (auto ec = packet_id(u.packet_id)) return ec;
+        if (auto ec = r.props(type, u.props)) return ec;
+        return codes(u.reason_codes, false);
+    }
     case 12: out.emplace<pingreq>(); return empty();
     case 13: out.emplace<pingresp>(); return empty();
-    case 14: out.emplace<disconnect>(); return empty();
-    default: return errc::invalid_packet_type; // 0 and 15 are reserved (§2.2.1)
+    case 14: {
+        auto& d = out.emplace<disconnect>();
+        return v5 ? reason_and_props(d) : empty();
+    }
+    case 15: {
+        if (!v5) return errc::invalid_packet_type; // reserved before MQTT 5 (§2.2.1)
+        return reason_and_props(out.emplace<auth>());
+    }
+    default: return errc::invalid_packet_type; // 0 is reserved (§2.2.1)
     }
 }
 
 /// Parses a fixed header; nullopt with !ec when more bytes are needed.
-std::optional<fixed_header> parse_fixed_header(std::span<std::uint8_t const> in, std::error_code& ec)
+std::optional<fixed_header> parse_fixed_header(std::span<std::uint8_t const> in, std::error_code& ec, protocol_version v)
 {
     ec = {};
     if (in.empty()) return std::nullopt;
     fixed_header h;
     h.type = static_cast<std::uint8_t>(in[0] >> 4);
     h.flags = static_cast<std::uint8_t>(in[0] & 0x0F);
-    if (h.type == 0 || h.type == 15) {
+    if (h.type == 0 || (h.type == 15 && v != protocol_version::v5)) { // 15 is AUTH in MQTT 5
         ec = errc::invalid_packet_type;
         return std::nullopt;
     }
@@ -387,16 +553,18 @@ std::optional<fixed_header> parse_fixed_header(std::span<std::uint8_t const> in,
 
 } // namespace
 
-std::error_code encode(packet const& p, bytes& out)
+std::error_code encode(packet const& p, bytes& out, protocol_version v)
 {
-    return encode_publish_head(p, 0, out);
+    return encode_publish_head(p, 0, out, v);
 }
 
-std::error_code encode_publish_head(packet const& p, std::size_t payload_size, bytes& out)
+std::error_code encode_publish_head(packet const& p, std::size_t payload_size, bytes& out, protocol_version v)
 {
-    if (auto ec = validate(p)) return ec;
+    // A CONNECT says its own version.
+    if (auto const* c = std::get_if<connect>(&p)) v = c->version;
+    if (auto ec = validate(p, v)) return ec;
     if (payload_size > 0 && !std::holds_alternative<publish>(p)) return errc::malformed_packet;
-    auto const size = body_size(p) + payload_size;
+    auto const size = body_size(p, v) + payload_size;
     if (size > max_remaining_length) return errc::packet_too_large;
     // Grow geometrically: reserving the exact size here made every packet appended to a
     // pending batch reallocate and copy the whole batch (quadratic in `pub -l`).
@@ -405,7 +573,7 @@ std::error_code encode_publish_head(packet const& p, std::size_t payload_size, b
     writer w{out};
     w.u8(fixed_header_byte(p));
     w.remaining_length(size);
-    write_body(p, w);
+    write_body(p, w, v);
     return {};
 }
 
@@ -438,7 +606,7 @@ std::optional<packet> decoder::next(std::error_code& ec)
         return done;
     }
     std::span<std::uint8_t const> const pending{buffer_.data() + start_, buffer_.size() - start_};
-    auto const header = parse_fixed_header(pending, ec);
+    auto const header = parse_fixed_header(pending, ec, version_);
     if (header) {
         auto const total = header->header_size + header->remaining_length;
         // Refuse what we will not buffer as soon as the header announces it.
@@ -447,7 +615,7 @@ std::optional<packet> decoder::next(std::error_code& ec)
             return std::nullopt;
         }
         if (pending.size() >= total) {
-            auto result = decode_one(pending.first(total), ec);
+            auto result = decode_one(pending.first(total), ec, version_);
             start_ += total;
             return result;
         }
@@ -464,12 +632,23 @@ std::optional<packet> decoder::next(std::error_code& ec)
 
 bool decoder::start_large_publish(fixed_header const& header, std::span<std::uint8_t const> pending, std::error_code& ec)
 {
-    // The variable header (topic, packet id) must be complete; the payload may follow later.
+    // The variable header (topic, packet id, MQTT 5 properties) must be complete; the payload
+    // may follow later.
     auto const body = pending.subspan(header.header_size);
     if (body.size() < 2) return false;
     std::size_t const topic_length = (std::size_t{body[0]} << 8) | body[1];
     bool const has_id = ((header.flags >> 1) & 0x03) != 0;
-    std::size_t const head = 2 + topic_length + (has_id ? 2 : 0);
+    std::size_t head = 2 + topic_length + (has_id ? 2 : 0);
+    if (version_ == protocol_version::v5 && head < header.remaining_length) {
+        // The Property Length: a Variable Byte Integer, then that many bytes of properties.
+        std::uint32_t length = 0;
+        reader lr{body.subspan(std::min(head, body.size()))};
+        if (!lr.varint(length)) {
+            if (lr.left() >= 4) ec = errc::malformed_properties;
+            return false; // more bytes needed (or malformed)
+        }
+        head += varint_size(length) + length;
+    }
     if (head > header.remaining_length) {
         ec = errc::malformed_packet;
         return false;
@@ -477,7 +656,7 @@ bool decoder::start_large_publish(fixed_header const& header, std::span<std::uin
     if (body.size() < head) return false;
     reader r{body.first(head)};
     publish m;
-    if ((ec = decode_publish_head(header.flags, r, m))) return false;
+    if ((ec = decode_publish_head(header.flags, r, m, version_))) return false;
     auto const payload_size = header.remaining_length - head;
     auto const here = std::min(payload_size, body.size() - head);
     large_missing_ = payload_size;
@@ -505,9 +684,9 @@ void decoder::grow_large_payload(std::size_t coming)
     payload.reserve(std::min(total, std::max(needed, 4 * payload.capacity() + stream_threshold)));
 }
 
-std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error_code& ec)
+std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error_code& ec, protocol_version v)
 {
-    auto const header = parse_fixed_header(frame, ec);
+    auto const header = parse_fixed_header(frame, ec, v);
     if (!header) {
         if (!ec) ec = errc::malformed_packet; // truncated header
         return std::nullopt;
@@ -518,7 +697,7 @@ std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error
     }
     reader r{frame.subspan(header->header_size)};
     packet p;
-    ec = decode_body(header->type, header->flags, r, p);
+    ec = decode_body(header->type, header->flags, r, p, v);
     if (ec) return std::nullopt;
     return p;
 }

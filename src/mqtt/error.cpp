@@ -33,6 +33,7 @@ public:
         case errc::property_not_allowed: return "a property this packet may not carry (§2.2.2.2)";
         case errc::duplicate_property: return "a property that may appear once appears twice (§2.2.2.2)";
         case errc::invalid_property_value: return "a property value out of its range";
+        case errc::not_in_this_version: return "an MQTT 5 field in a packet of an older version";
         case errc::connack_not_first: return "first packet from the broker is not CONNACK";
         case errc::unexpected_connack: return "unexpected second CONNACK";
         case errc::session_present_on_clean: return "session present on a clean session";
@@ -77,7 +78,7 @@ char const* packet_name(std::uint8_t type_number) noexcept
     static constexpr char const* names[] = {
         "RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
         "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT",
-        "RESERVED"};
+        "AUTH"};
     return type_number < 16 ? names[type_number] : "RESERVED";
 }
 

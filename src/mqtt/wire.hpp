@@ -4,6 +4,7 @@
 #pragma once
 
 #include "wsmqtt/mqtt/codec.hpp"
+#include "wsmqtt/mqtt/properties.hpp"
 
 #include <cstdint>
 #include <span>
@@ -43,6 +44,8 @@ public:
         } while (n > 0);
     }
     void varint(std::uint32_t n) { remaining_length(n); }
+    /// MQTT 5: the Property Length and the properties (§2.2.2).
+    void props(properties const& p) { encode_properties(p, out_); }
 
 private:
     bytes& out_;
@@ -106,6 +109,18 @@ public:
         part = reader{{p_, n}};
         p_ += n;
         return true;
+    }
+    /// What is left, for a part read elsewhere (properties); advance() past what it took.
+    [[nodiscard]] std::span<std::uint8_t const> remaining() const noexcept { return {p_, left()}; }
+    void advance(std::size_t n) noexcept { p_ += n; }
+    /// MQTT 5: a Property Length and the properties, for a packet of kind `where`.
+    [[nodiscard]] std::error_code props(std::uint8_t where, properties& out)
+    {
+        auto in = remaining();
+        auto const before = in.size();
+        auto const ec = decode_properties(in, where, out);
+        if (!ec) advance(before - in.size());
+        return ec;
     }
     void rest(std::string& s)
     {

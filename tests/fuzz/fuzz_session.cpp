@@ -1,7 +1,8 @@
 // libFuzzer target for the sans-I/O layers: arbitrary bytes from a "broker", split at
 // arbitrary points, through the MQTT decoder and session (with requests and timers in between)
 // and through the WebSocket frame reader.
-// Oracles: no crash or sanitizer report; every decoded packet encodes and decodes to itself;
+// Oracles: no crash or sanitizer report; every decoded packet (MQTT 3.1.1 and 5) encodes and
+// decodes to itself;
 // the frame reader gives the same payload and stops however its input is split.
 #include "wsmqtt/mqtt/codec.hpp"
 #include "wsmqtt/handshakes.hpp"
@@ -19,17 +20,17 @@ using namespace wsmqtt::mqtt;
 
 namespace {
 
-void decoder_round_trips(std::span<std::uint8_t const> data, std::size_t chunk)
+void decoder_round_trips(std::span<std::uint8_t const> data, std::size_t chunk, protocol_version v)
 {
-    decoder d{4096};
+    decoder d{4096, v};
     std::error_code ec;
     for (std::size_t at = 0; at < data.size() && !ec; at += chunk) {
         d.feed(data.subspan(at, std::min(chunk, data.size() - at)));
         while (auto p = d.next(ec)) {
             bytes wire;
-            if (encode(*p, wire)) std::abort(); // a packet we accept must be one we can write
+            if (encode(*p, wire, v)) std::abort(); // a packet we accept must be one we can write
             std::error_code again;
-            auto const back = decode_one(wire, again);
+            auto const back = decode_one(wire, again, v);
             if (!back || !(*back == *p)) std::abort();
         }
     }
@@ -149,7 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (size < 1) return 0;
     std::uint8_t const control = data[0];
     std::span<std::uint8_t const> const rest{data + 1, size - 1};
-    decoder_round_trips(rest, static_cast<std::size_t>((control & 0x0F) + 1));
+    decoder_round_trips(rest, static_cast<std::size_t>((control & 0x0F) + 1), protocol_version::v311);
+    decoder_round_trips(rest, static_cast<std::size_t>((control & 0x0F) + 1), protocol_version::v5);
     session_survives(rest, control);
     if (read_frames(rest, static_cast<std::size_t>((control & 0x0F) + 1)) != read_frames(rest, rest.size() + 1))
         std::abort(); // the split must not matter

@@ -1,4 +1,5 @@
-// MQTT 3.1.1 wire format: encode packets to bytes, decode bytes to packets. No I/O.
+// The MQTT wire format (3.1.1, 3.1 and 5.0): encode packets to bytes, decode bytes to packets.
+// No I/O.
 #pragma once
 
 #include "wsmqtt/mqtt/packet.hpp"
@@ -16,14 +17,16 @@ using bytes = std::vector<std::uint8_t>;
 
 struct fixed_header;
 
-/// Appends the wire form of `p` to `out`. On error `out` is left as it was.
-/// Checks what the client must guarantee: string lengths, QoS range, non-zero ids.
-[[nodiscard]] std::error_code encode(packet const& p, bytes& out);
+/// Appends the wire form of `p` to `out` in protocol version `v` (a CONNECT says its own). On
+/// error `out` is left as it was. Checks what the client must guarantee: string lengths, QoS
+/// range, non-zero ids, and properties allowed where they are (MQTT 5) or none at all (older).
+[[nodiscard]] std::error_code encode(packet const& p, bytes& out, protocol_version v = protocol_version::v311);
 
 /// As encode() for a PUBLISH whose payload is not in it (`p` holds none) but follows these bytes,
 /// sent by the caller from where it lies: its `payload_size` bytes are counted in the Remaining
 /// Length. Large payloads are never copied this way.
-[[nodiscard]] std::error_code encode_publish_head(packet const& p, std::size_t payload_size, bytes& out);
+[[nodiscard]] std::error_code encode_publish_head(packet const& p, std::size_t payload_size, bytes& out,
+                                                 protocol_version v = protocol_version::v311);
 
 /// Default cap on one received packet (fixed header included). The spec allows 256 MiB;
 /// a CLI has no use for more than this, and it bounds memory against hostile brokers.
@@ -33,10 +36,12 @@ constexpr std::size_t default_max_packet_size = 256u * 1024u * 1024u + 5u;
 /// A WebSocket message may hold several or partial packets [MQTT-6.0.0-2].
 class decoder {
 public:
-    explicit decoder(std::size_t max_packet_size = default_max_packet_size) noexcept
-        : max_packet_size_{max_packet_size}
+    explicit decoder(std::size_t max_packet_size = default_max_packet_size, protocol_version v = protocol_version::v311) noexcept
+        : max_packet_size_{max_packet_size}, version_{v}
     {
     }
+    /// The version packets are read in (CONNECT says its own).
+    void set_version(protocol_version v) noexcept { version_ = v; }
 
     /// Appends received bytes.
     void feed(std::span<std::uint8_t const> data);
@@ -78,6 +83,7 @@ private:
     void grow_large_payload(std::size_t coming);
 
     std::size_t max_packet_size_;
+    protocol_version version_;
     bytes buffer_;
     std::size_t start_ = 0;            ///< first byte not yet decoded
     std::optional<publish> large_;     ///< a large PUBLISH whose payload is arriving
@@ -85,6 +91,7 @@ private:
 };
 
 /// Decodes exactly one packet from a complete frame (fixed header + body): for tests and tools.
-[[nodiscard]] std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error_code& ec);
+[[nodiscard]] std::optional<packet> decode_one(std::span<std::uint8_t const> frame, std::error_code& ec,
+                                               protocol_version v = protocol_version::v311);
 
 } // namespace wsmqtt::mqtt

@@ -28,6 +28,7 @@ enum class errc {
     property_not_allowed,           ///< a property this packet may not carry (§2.2.2.2)
     duplicate_property,             ///< a property that may appear once, twice (§2.2.2.2)
     invalid_property_value,         ///< a value out of its range (a 0 Receive Maximum, a flag of 2)
+    not_in_this_version,            ///< MQTT 5 fields or AUTH in an MQTT 3.1.1 or 3.1 packet
     // Protocol violations by the server (session).
     connack_not_first,              ///< first packet from the server is not CONNACK [MQTT-3.2.0-1]
     unexpected_connack,             ///< a second CONNACK

@@ -1,6 +1,5 @@
-// MQTT 5 properties (§2.2.2 of MQTT 5.0): their identifiers, types and the packets that may
-// carry them; encoded and decoded as plain values, in the order they came (user properties keep
-// their order and their duplicates).
+// MQTT 5 properties (§2.2.2 of MQTT 5.0; the values are in packet.hpp): their types and the
+// packets that may carry them; encoded and decoded in the order they came.
 #pragma once
 
 #include "wsmqtt/mqtt/codec.hpp"
@@ -15,37 +14,6 @@
 
 namespace wsmqtt::mqtt {
 
-/// The property identifiers of MQTT 5.0 §2.2.2.2.
-enum class property_id : std::uint8_t {
-    payload_format_indicator = 0x01,
-    message_expiry_interval = 0x02,
-    content_type = 0x03,
-    response_topic = 0x08,
-    correlation_data = 0x09,
-    subscription_identifier = 0x0B,
-    session_expiry_interval = 0x11,
-    assigned_client_identifier = 0x12,
-    server_keep_alive = 0x13,
-    authentication_method = 0x15,
-    authentication_data = 0x16,
-    request_problem_information = 0x17,
-    will_delay_interval = 0x18,
-    request_response_information = 0x19,
-    response_information = 0x1A,
-    server_reference = 0x1C,
-    reason_string = 0x1F,
-    receive_maximum = 0x21,
-    topic_alias_maximum = 0x22,
-    topic_alias = 0x23,
-    maximum_qos = 0x24,
-    retain_available = 0x25,
-    user_property = 0x26,
-    maximum_packet_size = 0x27,
-    wildcard_subscription_available = 0x28,
-    subscription_identifier_available = 0x29,
-    shared_subscription_available = 0x2A,
-};
-
 /// How a property's value is written (§1.5).
 enum class property_type : std::uint8_t { byte, two_byte, four_byte, varint, utf8, binary, utf8_pair };
 
@@ -53,18 +21,6 @@ enum class property_type : std::uint8_t { byte, two_byte, four_byte, varint, utf
 /// Will Properties of a CONNECT.
 inline constexpr std::uint8_t will_properties = 0;
 inline constexpr std::uint8_t auth_packet = 15;
-
-/// One property. Integers are in `number`; a string or binary value in `value`; a user
-/// property's name in `value` and its value in `pair_value`.
-struct property {
-    property_id id = property_id::user_property;
-    std::uint32_t number = 0;
-    std::string value;
-    std::string pair_value;
-    bool operator==(property const&) const = default;
-};
-
-using properties = std::vector<property>;
 
 /// The property's type; nullopt for an identifier MQTT 5 does not define.
 [[nodiscard]] std::optional<property_type> type_of(std::uint8_t id) noexcept;
