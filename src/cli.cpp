@@ -38,7 +38,9 @@ constexpr char const* environment_help =
 /// unknown or mistyped one is refused as before.
 class option_adder {
 public:
-    option_adder(CLI::App& app, std::vector<std::string> const& args) : app_{app}, args_{args}
+    /// `collect_only`: add nothing, note every option's names (for "did you mean", after an error).
+    option_adder(CLI::App& app, std::vector<std::string> const& args, bool collect_only = false)
+        : app_{app}, args_{args}, collect_only_{collect_only}
     {
         all_ = std::find(args.begin(), args.end(), "--help") != args.end();
     }
@@ -85,7 +87,10 @@ public:
     {
         return handle{named(names) ? app_.add_flag_function(names, std::forward<F>(function), description) : nullptr};
     }
-    void footer(std::string const& text) { app_.footer(text); }
+    void footer(std::string const& text)
+    {
+        if (!collect_only_) app_.footer(text);
+    }
     /// Every option name of the subcommand, added or not: for "did you mean".
     [[nodiscard]] std::vector<std::string> const& names() const { return names_; }
 
@@ -95,14 +100,16 @@ private:
     /// combine: -dq1). Taking an option too many is harmless.
     bool named(std::string_view names)
     {
-        bool found = all_;
-        while (!names.empty()) {
+        bool found = all_ && !collect_only_;
+        while (!names.empty() && !found) {
             auto const comma = names.find(',');
             auto name = names.substr(0, comma);
             names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
             if (!name.empty() && name.front() == '!') name.remove_prefix(1);
-            names_.emplace_back(name);
-            if (found) continue;
+            if (collect_only_) {
+                names_.emplace_back(name);
+                continue;
+            }
             for (std::string_view const arg : args_) {
                 if (name.starts_with("--")) {
                     if (arg == name || (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')) found = true;
@@ -117,6 +124,7 @@ private:
 
     CLI::App& app_;
     std::vector<std::string> const& args_;
+    bool const collect_only_;
     bool all_ = false;
     std::vector<std::string> names_;
 };
@@ -467,19 +475,24 @@ parse_result parse_command_line(int argc, char const* const* argv)
     std::string const chosen = args.front() == "sub" || args.front() == "pub" ? args.front() : std::string{};
 
     raw_options o;
-    std::vector<std::string> known;
     auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
     if (chosen == "sub") {
         option_adder adder{*sub, args};
         add_sub_options(adder, o);
-        known = adder.names();
     }
     auto* pub = app.add_subcommand("pub", "Publish messages: wsmqtt pub -h host -p port -t topic -m text");
     if (chosen == "pub") {
         option_adder adder{*pub, args};
         add_pub_options(adder, o);
-        known = adder.names();
     }
+    // Every option name of the command, for "did you mean": only after an error.
+    auto const known = [&] {
+        raw_options unused;
+        option_adder collector{*sub, args, true};
+        if (chosen == "sub") add_sub_options(collector, unused);
+        else add_pub_options(collector, unused);
+        return collector.names();
+    };
 
     try {
         std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
@@ -491,7 +504,7 @@ parse_result parse_command_line(int argc, char const* const* argv)
     } catch (CLI::ExtrasError const&) {
         auto const extras = app.remaining(true);
         if (extras.empty()) return fail("unexpected arguments (see wsmqtt --help)");
-        return fail(unexpected(extras, given, known, chosen));
+        return fail(unexpected(extras, given, known(), chosen));
     } catch (CLI::ArgumentMismatch const& e) {
         // "--keepalive: 1 required TEXT missing": the option was last, without its value.
         std::string_view const what = e.what();

@@ -122,11 +122,13 @@ net::awaitable<void> connection::write_loop()
                 // broker's close frame comes first (RFC 6455 §7.1.1): the reader ends the
                 // connection when it sees it, or after close_timeout we do.
                 bool const wait = co_await transport_.shutdown();
-                if (wait) co_await sleep(close_timeout);
+                auto const state = co_await boost::asio::this_coro::cancellation_state;
+                if (wait && !cancelled(state)) co_await sleep(close_timeout); // ended already: no await, no throw
                 co_return;
             }
             co_await wakeup_writer_.wait();
-            bool const was_cancelled = co_await cancelled();
+            auto const state = co_await boost::asio::this_coro::cancellation_state;
+            bool const was_cancelled = cancelled(state);
             if (was_cancelled) co_return;
             continue;
         }
@@ -167,7 +169,8 @@ net::awaitable<void> connection::timer_loop()
         armed_ = session_.next_deadline();
         timer_.expires_at(armed_.value_or(clock::time_point::max()));
         auto [ec] = co_await timer_.async_wait(use_tuple);
-        bool const was_cancelled = co_await cancelled();
+        auto const state = co_await boost::asio::this_coro::cancellation_state;
+        bool const was_cancelled = cancelled(state);
         if (was_cancelled) co_return;
         if (!ec) {
             session_.on_timer(clock::now());
@@ -180,7 +183,8 @@ net::awaitable<void> connection::timer_loop()
 net::awaitable<void> connection::end_loop()
 {
     co_await wakeup_end_.wait();
-    bool const was_cancelled = co_await cancelled();
+    auto const state = co_await boost::asio::this_coro::cancellation_state;
+    bool const was_cancelled = cancelled(state);
     if (was_cancelled) co_return;
     // Tell a WebSocket broker why (a close frame), within bounds: the writer may be busy.
     if (end_ws_status_ != 0) co_await race(transport_.fail(end_ws_status_), sleep(close_timeout));

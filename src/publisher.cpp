@@ -155,6 +155,8 @@ public:
         // The input until it is all published, unless a signal comes first.
         // (The result in a variable: GCC 12 mishandles a co_await inside a condition's expression.)
         auto const first = co_await race(produce(), interrupted());
+        auto const state = co_await net::this_coro::cancellation_state;
+        if (cancelled(state)) co_return; // the run is over (not an await: Asio would throw)
         if (first == 1) {
             // Interrupted: no more input; the broker has a moment to acknowledge what it has.
             co_await race(acknowledged(), sleep(interrupt_grace));
@@ -230,7 +232,8 @@ private:
     {
         while (control_.session().is_connected() && control_.session().in_flight() > 0) {
             co_await room_.wait();
-            bool const was_cancelled = co_await cancelled();
+            auto const state = co_await boost::asio::this_coro::cancellation_state;
+            bool const was_cancelled = cancelled(state);
             if (was_cancelled) co_return;
         }
     }
@@ -294,7 +297,8 @@ private:
             pending.erase(0, start);
             co_await room_to_publish();
             more = co_await input.read(pending);
-            bool const was_cancelled = co_await cancelled();
+            auto const state = co_await boost::asio::this_coro::cancellation_state;
+            bool const was_cancelled = cancelled(state);
             if (was_cancelled) co_return; // interrupted: what is left of the input stays unread
         }
         // A last line without a newline is still a message.
@@ -318,7 +322,8 @@ private:
     {
         while (!has_room()) {
             co_await room_.wait();
-            bool const was_cancelled = co_await cancelled();
+            auto const state = co_await boost::asio::this_coro::cancellation_state;
+            bool const was_cancelled = cancelled(state);
             if (was_cancelled) throw boost::system::system_error{net::error::operation_aborted};
         }
     }

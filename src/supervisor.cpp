@@ -180,7 +180,8 @@ net::awaitable<void> supervisor::watch_signals()
     int count = 0;
     while (true) {
         auto [ec, signal] = co_await signals_.async_wait(use_tuple);
-        bool const was_cancelled = co_await cancelled();
+        auto const state = co_await boost::asio::this_coro::cancellation_state;
+        bool const was_cancelled = cancelled(state);
         if (was_cancelled) co_return;
         if (!ec) role_->on_signal(signal, ++count);
     }
@@ -191,7 +192,8 @@ net::awaitable<void> supervisor::watch_deadline()
     if (cfg_.timeout.count() > 0) {
         net::steady_timer timer{executor_, cfg_.timeout};
         (void)co_await timer.async_wait(use_tuple);
-        bool const was_cancelled = co_await cancelled();
+        auto const state = co_await boost::asio::this_coro::cancellation_state;
+        bool const was_cancelled = cancelled(state);
         if (was_cancelled) co_return;
         auto message = fmt::format("timed out after {} s", cfg_.timeout.count());
         if (auto const lost = role_->unacknowledged()) message += fmt::format(" ({})", *lost);

@@ -22,7 +22,8 @@ public:
         while (busy_) {
             released_.expires_at(net::steady_timer::time_point::max());
             (void)co_await released_.async_wait(use_tuple);
-            bool const was_cancelled = co_await cancelled();
+            auto const state = co_await boost::asio::this_coro::cancellation_state;
+            bool const was_cancelled = cancelled(state);
             if (was_cancelled) throw boost::system::system_error{net::error::operation_aborted};
         }
         busy_ = true;

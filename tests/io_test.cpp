@@ -59,7 +59,8 @@ struct scripted_transport final : transport {
     {
         while (inbox.empty() && !end && !cancelled_) {
             co_await readable.wait();
-            bool const stop = co_await cancelled();
+            auto const state = co_await boost::asio::this_coro::cancellation_state;
+            bool const stop = cancelled(state);
             if (stop) co_return read_result{{}, transport_error{transport_errc::connection_lost, {}, "cancelled"}};
         }
         if (cancelled_) co_return read_result{{}, transport_error{transport_errc::connection_lost, {}, "cancelled"}};
