@@ -4,6 +4,7 @@
 
 #include "wsmqtt/mqtt/properties.hpp"
 
+#include <set>
 #include <string>
 
 using namespace wsmqtt::mqtt;
@@ -184,4 +185,33 @@ TEST_CASE("a large MQTT 5 PUBLISH streams its payload, its properties read first
         REQUIRE(got);
         CHECK(*got == packet{m});
     }
+}
+
+TEST_CASE("every reason code a packet may carry has the spec's name (§2.4)", "[codec5]")
+{
+    CHECK(std::string{reason_code_text(0x87)} == "not authorized");
+    CHECK(std::string{reason_code_text(0x9C)} == "use another server");
+    CHECK(std::string{reason_code_text(0x00)} == "success");
+    CHECK(std::string{reason_code_text(0x05)} == "unknown reason code");
+    // Each code some packet accepts has words of its own.
+    std::set<std::string> seen;
+    int named = 0;
+    for (unsigned code = 0; code < 256; ++code) {
+        std::string const words = reason_code_text(code);
+        if (words == "unknown reason code") continue;
+        ++named;
+        CHECK(seen.insert(words).second);
+        // A DISCONNECT, CONNACK, PUBACK, PUBCOMP, SUBACK, UNSUBACK or AUTH may carry it: it decodes in one of them.
+        std::error_code ec;
+        bool const somewhere = decode_one(b({0xE0, 0x01, static_cast<int>(code)}), ec, v5) ||
+                               decode_one(b({0x20, 0x03, 0x00, static_cast<int>(code), 0x00}), ec, v5) ||
+                               decode_one(b({0x40, 0x03, 0x00, 0x01, static_cast<int>(code)}), ec, v5) ||
+                               decode_one(b({0x70, 0x03, 0x00, 0x01, static_cast<int>(code)}), ec, v5) ||
+                               decode_one(b({0x90, 0x04, 0x00, 0x01, 0x00, static_cast<int>(code)}), ec, v5) ||
+                               decode_one(b({0xB0, 0x04, 0x00, 0x01, 0x00, static_cast<int>(code)}), ec, v5) ||
+                               decode_one(b({0xF0, 0x01, static_cast<int>(code)}), ec, v5);
+        INFO("reason code " << code);
+        CHECK(somewhere);
+    }
+    CHECK(named == 43);
 }

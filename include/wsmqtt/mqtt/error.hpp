@@ -56,6 +56,11 @@ enum class errc {
 /// Words for a CONNACK return code (§3.2.2.3): 1..5, e.g. 4 "bad user name or password".
 [[nodiscard]] char const* connect_return_code_text(unsigned code) noexcept;
 
+/// Words for an MQTT 5 reason code (§2.4), as the spec names it in lower case: 0x87 "not
+/// authorized", 0x9C "use another server"; 0x00 "success" (also "normal disconnection" and
+/// "granted QoS 0", by packet).
+[[nodiscard]] char const* reason_code_text(unsigned code) noexcept;
+
 } // namespace wsmqtt::mqtt
 
 template <>
