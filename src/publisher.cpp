@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -309,12 +310,14 @@ private:
         stdin_consumed_ += pending.size();
     }
 
-    /// The in-flight window (-M) and the write backlog have room.
+    /// The in-flight window (-M, and an MQTT 5 broker's Receive Maximum [MQTT-3.3.4-7]) and the
+    /// write backlog have room.
     bool has_room() const noexcept
     {
         auto const& session = control_.session();
+        auto const window = std::min<std::size_t>(cfg_.max_inflight, session.receive_maximum());
         return !control_.ending() && session.is_connected() && session.output().size() < max_write_backlog &&
-               (cfg_.qos == mqtt::qos::at_most_once || session.in_flight() < cfg_.max_inflight);
+               (cfg_.qos == mqtt::qos::at_most_once || session.in_flight() < window);
     }
 
     /// Waits until there is room to publish; the run's end cancels the wait.

@@ -83,7 +83,7 @@ public:
     void on_subscribe_complete(mqtt::subscribe_complete const& e) override
     {
         for (std::size_t i = 0; i < e.return_codes.size(); ++i)
-            if (e.return_codes[i] == mqtt::suback_failure)
+            if (e.return_codes[i] >= mqtt::suback_failure) // 0x80, and MQTT 5's other refusals above it
                 return control_.finish(exit_code::subscription_refused,
                                        fmt::format("subscription to '{}' refused by the broker", e.subscriptions[i].filter));
         request_done();

@@ -42,6 +42,12 @@ public:
         case errc::suback_count_mismatch: return "SUBACK return codes do not match the request";
         case errc::qos2_answered_with_puback: return "the broker answered a QoS 2 PUBLISH with PUBACK (it supports QoS 1 at most)";
         case errc::acknowledgement_out_of_order: return "an acknowledgement that does not fit the message's QoS flow";
+        case errc::disconnected_by_broker: return "the broker ended the session (DISCONNECT)";
+        case errc::invalid_topic_alias: return "a Topic Alias we did not allow, or one never set";
+        case errc::unexpected_auth: return "AUTH from the broker, although we named no authentication method";
+        case errc::qos_not_supported: return "the broker does not support this QoS (its Maximum QoS)";
+        case errc::retain_not_supported: return "the broker does not support retained messages";
+        case errc::packet_too_large_for_broker: return "the packet is larger than the broker's Maximum Packet Size";
         case errc::connack_timeout: return "no CONNACK from the broker in time";
         case errc::pingresp_timeout: return "no PINGRESP from the broker within the keepalive";
         case errc::connection_refused: return "connection refused by broker";

@@ -1,4 +1,5 @@
-// MQTT 3.1.1 client session: CONNECT/CONNACK, keepalive, packet identifiers, QoS 1 and 2 flows.
+// MQTT client session: CONNECT/CONNACK, keepalive, packet identifiers, QoS 1 and 2 flows; for
+// MQTT 5 also the broker's limits from CONNACK, reason codes and incoming topic aliases.
 #include "overloaded.hpp"
 #include "wsmqtt/mqtt/session.hpp"
 
@@ -12,19 +13,26 @@ namespace wsmqtt::mqtt {
 namespace {
 
 
-duration keep_alive_of(connect const& c) { return std::chrono::seconds{c.keep_alive}; }
+duration seconds_of(std::uint16_t keep_alive) { return std::chrono::seconds{keep_alive}; }
 
 /// How long to wait for PINGRESP: half the keepalive (at least 1 s), so a dead connection is
 /// noticed within 1.5 x keepalive of the last packet sent.
-duration ping_timeout_of(connect const& c)
+duration ping_timeout_of(std::uint16_t keep_alive)
 {
-    return std::max<duration>(keep_alive_of(c) / 2, std::chrono::seconds{1});
+    return std::max<duration>(seconds_of(keep_alive) / 2, std::chrono::seconds{1});
+}
+
+/// A property's number, or `otherwise` when it is not there.
+std::uint32_t number_of(properties const& props, property_id id, std::uint32_t otherwise)
+{
+    auto const* p = find(props, id);
+    return p ? p->number : otherwise;
 }
 
 } // namespace
 
 session::session(session_options options)
-    : options_{std::move(options)}, decoder_{options_.max_packet_size}
+    : options_{std::move(options)}, decoder_{options_.max_packet_size, options_.connect.version}, keep_alive_{options_.connect.keep_alive}
 {
 }
 
@@ -35,6 +43,13 @@ void session::start(time_point now)
     output_.clear();
     attachments_.clear();
     ping_outstanding_ = false;
+    // What a CONNACK sets holds for its connection only.
+    keep_alive_ = options_.connect.keep_alive;
+    broker_receive_maximum_ = 65535;
+    broker_max_packet_size_ = max_remaining_length + 5;
+    broker_max_qos_ = 2;
+    broker_retain_ = true;
+    aliases_.clear(); // Topic Aliases do not outlive their connection [MQTT-3.3.2-7]
     if (options_.connect.clean_session) {
         // CleanSession=1: the previous session's state is not reused [MQTT-3.1.2-6]. Messages
         // the broker has not acknowledged go out again as new ones (at least once); those it
@@ -87,19 +102,26 @@ void session::handle(packet&& p, time_point now)
         overloaded{
             [&](connack const&) { fail(errc::unexpected_connack); },
             [&](mqtt::publish& m) { on_publish(std::move(m), now); },
-            [&](puback const& a) {
+            [&](puback& a) {
                 auto const it = outgoing_.find(a.packet_id);
                 if (it == outgoing_.end()) return ignore(4, a.packet_id);
                 if (it->second.step == stage::awaiting_pubrec) return fail(errc::qos2_answered_with_puback);
                 if (it->second.step != stage::awaiting_puback) return fail(errc::acknowledgement_out_of_order);
                 outgoing_.erase(it);
                 release_packet_id(a.packet_id); // [MQTT-2.3.1-3]
-                events_.emplace_back(publish_complete{a.packet_id});
+                events_.emplace_back(publish_complete{a.packet_id, a.reason_code, std::move(a.props)});
             },
-            [&](pubrec const& a) {
+            [&](pubrec& a) {
                 auto const it = outgoing_.find(a.packet_id);
                 if (it == outgoing_.end()) return ignore(5, a.packet_id);
                 if (it->second.step == stage::awaiting_puback) return fail(errc::acknowledgement_out_of_order);
+                if (a.reason_code >= 0x80) {
+                    // MQTT 5: refused; the flow ends here, without PUBREL (§4.3.3).
+                    outgoing_.erase(it);
+                    release_packet_id(a.packet_id);
+                    events_.emplace_back(publish_complete{a.packet_id, a.reason_code, std::move(a.props)});
+                    return;
+                }
                 // PUBREL with the same id; the PUBLISH is never sent again [MQTT-4.3.3-1].
                 it->second.step = stage::awaiting_pubcomp;
                 it->second.message.payload = {};
@@ -136,6 +158,13 @@ void session::handle(packet&& p, time_point now)
                 events_.emplace_back(unsubscribe_complete{a.packet_id});
             },
             [&](pingresp const&) { ping_outstanding_ = false; },
+            // MQTT 5: the broker ends the session, saying why (§3.14); a 3.1.1 server never sends it.
+            [&](mqtt::disconnect& d) {
+                if (version() != protocol_version::v5) return fail(errc::server_only_packet);
+                fail(errc::disconnected_by_broker, d.reason_code, std::move(d.props));
+            },
+            // We name no Authentication Method, so a broker has no AUTH to send [MQTT-4.12.0-6/7].
+            [&](auth const&) { fail(errc::unexpected_auth); },
             // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ and DISCONNECT never flow to a client (§4.8).
             [&](auto const&) { fail(errc::server_only_packet); },
         },
@@ -144,17 +173,24 @@ void session::handle(packet&& p, time_point now)
 
 void session::on_connack(connack const& c, time_point now)
 {
-    if (c.return_code != 0) return fail(errc::connection_refused, c.return_code); // [MQTT-3.2.2-5]
+    if (c.return_code != 0) return fail(errc::connection_refused, c.return_code, c.props); // [MQTT-3.2.2-5]
     if (c.session_present && options_.connect.clean_session)
         return fail(errc::session_present_on_clean); // [MQTT-3.2.2-1]
+    // MQTT 5: the broker's limits hold for this connection (§3.2.2.3).
+    keep_alive_ = static_cast<std::uint16_t>(number_of(c.props, property_id::server_keep_alive, keep_alive_)); // [MQTT-3.2.2-21]
+    broker_receive_maximum_ = static_cast<std::uint16_t>(number_of(c.props, property_id::receive_maximum, 65535));
+    broker_max_packet_size_ = number_of(c.props, property_id::maximum_packet_size, max_remaining_length + 5);
+    broker_max_qos_ = static_cast<std::uint8_t>(number_of(c.props, property_id::maximum_qos, 2));
+    broker_retain_ = number_of(c.props, property_id::retain_available, 1) != 0;
     state_ = state::connected;
-    events_.emplace_back(connected{c.session_present});
+    events_.emplace_back(connected{c.session_present, c.props});
     if (!options_.connect.clean_session) resend_unacknowledged(now);
     for (auto& q : std::exchange(requeued_, {})) (void)publish(std::move(q.message), std::move(q.large), now);
 }
 
 void session::on_publish(mqtt::publish&& m, time_point now)
 {
+    if (auto ec = resolve_alias(m)) return fail(ec);
     // Acknowledged when the event is taken (poll_event), not here.
     if (m.qos == qos::exactly_once && !received_qos2_.insert(m.packet_id).second) {
         // Delivered already, PUBREL not yet seen: acknowledged again, not delivered twice
@@ -163,6 +199,24 @@ void session::on_publish(mqtt::publish&& m, time_point now)
         return;
     }
     events_.emplace_back(message_received{std::move(m)});
+}
+
+std::error_code session::resolve_alias(mqtt::publish& m)
+{
+    auto const* alias = find(m.props, property_id::topic_alias);
+    if (!alias) return {};
+    // Only up to the Topic Alias Maximum we sent; none when we sent none [MQTT-3.3.2-10, MQTT-3.1.2-26/27].
+    auto const most = number_of(options_.connect.props, property_id::topic_alias_maximum, 0);
+    if (alias->number > most) return errc::invalid_topic_alias;
+    auto const key = static_cast<std::uint16_t>(alias->number);
+    if (!m.topic.empty()) {
+        aliases_[key] = m.topic;
+        return {};
+    }
+    auto const known = aliases_.find(key);
+    if (known == aliases_.end()) return errc::invalid_topic_alias; // an alias never set
+    m.topic = known->second;
+    return {};
 }
 
 void session::ignore(std::uint8_t type, std::uint16_t packet_id)
@@ -193,25 +247,25 @@ void session::resend_unacknowledged(time_point now)
 void session::on_timer(time_point now)
 {
     if (state_ == state::awaiting_connack && now >= connack_deadline_) return fail(errc::connack_timeout);
-    if (state_ != state::connected || options_.connect.keep_alive == 0) return;
+    if (state_ != state::connected || keep_alive_ == 0) return;
     if (ping_outstanding_) {
         if (now >= ping_deadline_) fail(errc::pingresp_timeout); // §3.1.2.10
         return;
     }
     // Never let more than Keep Alive pass between two packets we send [MQTT-3.1.2-23].
-    if (now - last_sent_ >= keep_alive_of(options_.connect)) {
+    if (now - last_sent_ >= seconds_of(keep_alive_)) {
         send(pingreq{}, now);
         ping_outstanding_ = true;
-        ping_deadline_ = now + ping_timeout_of(options_.connect);
+        ping_deadline_ = now + ping_timeout_of(keep_alive_);
     }
 }
 
 std::optional<time_point> session::next_deadline() const noexcept
 {
     if (state_ == state::awaiting_connack) return connack_deadline_;
-    if (state_ != state::connected || options_.connect.keep_alive == 0) return std::nullopt;
+    if (state_ != state::connected || keep_alive_ == 0) return std::nullopt;
     if (ping_outstanding_) return ping_deadline_;
-    return last_sent_ + keep_alive_of(options_.connect);
+    return last_sent_ + seconds_of(keep_alive_);
 }
 
 void session::on_connection_lost()
@@ -231,6 +285,9 @@ request session::publish(mqtt::publish message, time_point now)
 request session::publish(mqtt::publish message, std::shared_ptr<std::string const> large, time_point now)
 {
     if (state_ != state::connected) return {0, errc::not_connected};
+    // MQTT 5: within what the broker's CONNACK allows [MQTT-3.2.2-11, MQTT-3.2.2-14].
+    if (static_cast<std::uint8_t>(message.qos) > broker_max_qos_) return {0, errc::qos_not_supported};
+    if (message.retain && !broker_retain_) return {0, errc::retain_not_supported};
     message.dup = false; // [MQTT-4.3.1-1, MQTT-4.3.2-1, MQTT-4.3.3-1]
     message.packet_id = 0;
     if (message.qos != qos::at_most_once) {
@@ -258,7 +315,12 @@ request session::publish(mqtt::publish message, std::shared_ptr<std::string cons
 
 std::error_code session::send_publish(packet const& p, std::shared_ptr<std::string const> const& large, time_point now)
 {
-    if (auto const ec = encode_publish_head(p, large ? large->size() : 0, output_)) return ec;
+    auto const before = output_.size();
+    if (auto const ec = encode_publish_head(p, large ? large->size() : 0, output_, version())) return ec;
+    if (output_.size() - before + (large ? large->size() : 0) > broker_max_packet_size_) {
+        output_.resize(before); // never larger than the broker's Maximum Packet Size [MQTT-3.2.2-15]
+        return errc::packet_too_large_for_broker;
+    }
     if (large) attachments_.push_back({output_.size(), large});
     if (trace_) trace_(direction::sent, p, large ? large->size() : 0);
     last_sent_ = now;
@@ -271,7 +333,7 @@ request session::subscribe(std::vector<subscription> subscriptions, time_point n
     auto const id = allocate_packet_id();
     if (id == 0) return {0, errc::no_packet_id_available};
     mqtt::subscribe s{id, std::move(subscriptions)};
-    if (auto ec = encode(s, output_)) {
+    if (auto ec = encode(s, output_, version())) {
         release_packet_id(id);
         return {0, ec};
     }
@@ -287,7 +349,7 @@ request session::unsubscribe(std::vector<std::string> filters, time_point now)
     auto const id = allocate_packet_id();
     if (id == 0) return {0, errc::no_packet_id_available};
     mqtt::unsubscribe u{id, std::move(filters)};
-    if (auto ec = encode(u, output_)) {
+    if (auto ec = encode(u, output_, version())) {
         release_packet_id(id);
         return {0, ec};
     }
@@ -321,17 +383,17 @@ std::optional<event> session::poll_event()
 void session::send(packet const& p, time_point now)
 {
     // Packets built here are valid by construction; a failure is a bug in this file.
-    [[maybe_unused]] auto const ec = encode(p, output_);
+    [[maybe_unused]] auto const ec = encode(p, output_, version());
     assert(!ec);
     if (trace_) trace_(direction::sent, p, 0);
     last_sent_ = now;
 }
 
-void session::fail(std::error_code ec, std::uint8_t connack_code)
+void session::fail(std::error_code ec, std::uint8_t connack_code, properties props)
 {
     if (state_ == state::failed) return;
     state_ = state::failed;
-    events_.emplace_back(session_failed{ec, connack_code});
+    events_.emplace_back(session_failed{ec, connack_code, std::move(props)});
 }
 
 std::uint16_t session::allocate_packet_id() noexcept

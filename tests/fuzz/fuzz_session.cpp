@@ -1,5 +1,6 @@
 // libFuzzer target for the sans-I/O layers: arbitrary bytes from a "broker", split at
-// arbitrary points, through the MQTT decoder and session (with requests and timers in between)
+// arbitrary points, through the MQTT decoder and session in 3.1.1 and 5 (with requests and
+// timers in between)
 // and through the WebSocket frame reader.
 // Oracles: no crash or sanitizer report; every decoded packet (MQTT 3.1.1 and 5) encodes and
 // decodes to itself;
@@ -36,9 +37,11 @@ void decoder_round_trips(std::span<std::uint8_t const> data, std::size_t chunk, 
     }
 }
 
-void session_survives(std::span<std::uint8_t const> data, std::uint8_t control)
+void session_survives(std::span<std::uint8_t const> data, std::uint8_t control, protocol_version v)
 {
     session_options options;
+    options.connect.version = v;
+    if (v == protocol_version::v5) options.connect.props = {{property_id::topic_alias_maximum, 4, {}, {}}};
     options.connect.client_id = "fuzz";
     options.connect.clean_session = (control & 0x10) != 0;
     options.connect.keep_alive = 5;
@@ -152,7 +155,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     std::span<std::uint8_t const> const rest{data + 1, size - 1};
     decoder_round_trips(rest, static_cast<std::size_t>((control & 0x0F) + 1), protocol_version::v311);
     decoder_round_trips(rest, static_cast<std::size_t>((control & 0x0F) + 1), protocol_version::v5);
-    session_survives(rest, control);
+    session_survives(rest, control, protocol_version::v311);
+    session_survives(rest, control, protocol_version::v5);
     if (read_frames(rest, static_cast<std::size_t>((control & 0x0F) + 1)) != read_frames(rest, rest.size() + 1))
         std::abort(); // the split must not matter
     handshakes_hold(rest, static_cast<std::size_t>((control & 0x0F) + 1));

@@ -38,6 +38,12 @@ enum class errc {
     suback_count_mismatch,          ///< SUBACK codes do not match the filters [MQTT-3.9.3-1]
     qos2_answered_with_puback,      ///< PUBACK for a QoS 2 PUBLISH: the broker does QoS 1 at most
     acknowledgement_out_of_order,   ///< PUBREC for QoS 1, PUBCOMP before PUBREL: the QoS flows disagree
+    disconnected_by_broker,         ///< MQTT 5: a DISCONNECT from the broker, with a reason code (§3.14)
+    invalid_topic_alias,            ///< MQTT 5: over our Topic Alias Maximum, or never set (§3.3.2.3.4)
+    unexpected_auth,                ///< MQTT 5: AUTH although we named no Authentication Method
+    qos_not_supported,              ///< MQTT 5: a QoS over the broker's Maximum QoS [MQTT-3.2.2-11]
+    retain_not_supported,           ///< MQTT 5: retain where the broker has Retain Available 0 [MQTT-3.2.2-14]
+    packet_too_large_for_broker,    ///< MQTT 5: over the broker's Maximum Packet Size [MQTT-3.2.2-15]
     // Session state.
     connack_timeout,                ///< no CONNACK within the connect timeout (§3.2)
     pingresp_timeout,               ///< no PINGRESP in time (§3.1.2.10)

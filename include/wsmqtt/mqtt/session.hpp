@@ -1,9 +1,11 @@
-// The client side of an MQTT 3.1.1 session as a state machine: bytes and time in, bytes and
-// events out. It never touches a socket or a clock; the caller does the I/O and the waiting.
+// The client side of an MQTT session (3.1.1 and 3.1; 5.0 as far as CONNACK's limits, reason
+// codes and topic aliases go) as a state machine: bytes and time in, bytes and events out. It
+// never touches a socket or a clock; the caller does the I/O and the waiting.
 #pragma once
 
 #include "wsmqtt/mqtt/codec.hpp"
 #include "wsmqtt/mqtt/packet.hpp"
+#include "wsmqtt/mqtt/properties.hpp"
 
 #include <bitset>
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <string>
 #include <memory>
 #include <optional>
 #include <span>
@@ -25,15 +28,24 @@ using time_point = std::chrono::steady_clock::time_point;
 using duration = std::chrono::milliseconds;
 
 struct session_options {
-    mqtt::connect connect;                           ///< sent on every start()
+    mqtt::connect connect;                           ///< sent on every start(); its version is the session's
     duration connack_timeout = std::chrono::seconds{10};
     std::size_t max_packet_size = default_max_packet_size;
 };
 
 // Events the session reports to its driver.
-struct connected { bool session_present = false; };
+struct connected {
+    bool session_present = false;
+    properties props; ///< MQTT 5: the CONNACK's (the broker's limits, an assigned client id)
+};
 struct message_received { publish message; };
-struct publish_complete { std::uint16_t packet_id = 0; }; ///< PUBACK (QoS 1) or PUBCOMP (QoS 2)
+/// PUBACK (QoS 1) or PUBCOMP (QoS 2); MQTT 5: a PUBACK or PUBREC with a reason code of 0x80 or
+/// more ends the flow too, the message refused (`reason_code`, and a Reason String in `props`).
+struct publish_complete {
+    std::uint16_t packet_id = 0;
+    std::uint8_t reason_code = 0;
+    properties props;
+};
 struct subscribe_complete {
     std::uint16_t packet_id = 0;
     std::vector<subscription> subscriptions; ///< as requested
@@ -46,10 +58,13 @@ struct ignored_acknowledgement {
     std::uint8_t type = 0; ///< packet type number (4 PUBACK, 5 PUBREC, 7 PUBCOMP)
     std::uint16_t packet_id = 0;
 };
-/// The session cannot go on: close the connection. `connack_code` is set for a refused CONNECT.
+/// The session cannot go on: close the connection. `connack_code` is set for a refused CONNECT
+/// (MQTT 5: the Connect Reason Code) and for a DISCONNECT from an MQTT 5 broker (its reason
+/// code); `props` are that packet's (a Reason String, a Server Reference).
 struct session_failed {
     std::error_code ec;
     std::uint8_t connack_code = 0;
+    properties props;
 };
 using event = std::variant<connected, message_received, publish_complete, subscribe_complete,
                            unsubscribe_complete, ignored_acknowledgement, session_failed>;
@@ -104,6 +119,12 @@ public:
     [[nodiscard]] std::vector<attachment>& attachments() noexcept { return attachments_; }
 
     [[nodiscard]] bool is_connected() const noexcept { return state_ == state::connected; }
+    [[nodiscard]] protocol_version version() const noexcept { return options_.connect.version; }
+    /// MQTT 5: QoS 1 and 2 messages the broker takes unacknowledged at once (its Receive
+    /// Maximum, §3.2.2.3.3); 65 535 otherwise.
+    [[nodiscard]] std::uint16_t receive_maximum() const noexcept { return broker_receive_maximum_; }
+    /// The keepalive in use: ours, or the broker's Server Keep Alive [MQTT-3.2.2-21].
+    [[nodiscard]] std::uint16_t keep_alive() const noexcept { return keep_alive_; }
     /// DISCONNECT is queued or sent: the end of this connection is ours.
     [[nodiscard]] bool is_disconnecting() const noexcept { return state_ == state::disconnecting; }
     /// Outgoing QoS 1/2 messages not yet fully acknowledged (including those waiting to be
@@ -137,7 +158,9 @@ private:
     void handle(packet&& p, time_point now);
     void on_connack(connack const& c, time_point now);
     void on_publish(mqtt::publish&& m, time_point now);
-    void fail(std::error_code ec, std::uint8_t connack_code = 0);
+    void fail(std::error_code ec, std::uint8_t connack_code = 0, properties props = {});
+    /// MQTT 5: an incoming Topic Alias resolved, or set (§3.3.2.3.4).
+    [[nodiscard]] std::error_code resolve_alias(mqtt::publish& m);
     void ignore(std::uint8_t type, std::uint16_t packet_id);
     void resend_unacknowledged(time_point now);
     [[nodiscard]] std::uint16_t allocate_packet_id() noexcept;
@@ -165,6 +188,14 @@ private:
     std::vector<queued> requeued_;
     std::map<std::uint16_t, std::vector<subscription>> pending_subscribe_;
     std::bitset<65536> pending_unsubscribe_;
+
+    // What the broker's CONNACK set (MQTT 5), or the defaults.
+    std::uint16_t keep_alive_ = 0;
+    std::uint16_t broker_receive_maximum_ = 65535;
+    std::size_t broker_max_packet_size_ = max_remaining_length + 5;
+    std::uint8_t broker_max_qos_ = 2;
+    bool broker_retain_ = true;
+    std::map<std::uint16_t, std::string> aliases_; ///< incoming Topic Aliases, per connection
 
     time_point connack_deadline_{};
     time_point last_sent_{};
