@@ -5,6 +5,7 @@
 #include "race.hpp"
 #include "wsmqtt/mqtt/error.hpp"
 #include "wsmqtt/output.hpp"
+#include "wsmqtt/session_words.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -267,30 +268,13 @@ void supervisor::on_event(mqtt::event& e)
 void supervisor::on_session_failed(mqtt::session_failed const& e)
 {
     if (!connection_) return;
-    if (e.ec == mqtt::errc::connection_refused) {
-        // Brokers answer bad credentials with 4 or 5 (mosquitto 2.0 says "not authorised").
-        bool const credentials = cfg_.username && (e.connack_code == 4 || e.connack_code == 5);
-        return connection_->end(failure{static_cast<exit_code>(to_int(exit_code::connack_base) + e.connack_code),
-                                        fmt::format("connection refused by broker: {}{}", mqtt::connect_return_code_text(e.connack_code),
-                                                    credentials ? " (check the user name and password)" : "")});
-    }
-    if (e.ec == mqtt::errc::connack_timeout)
-        return connection_->end(failure{exit_code::network, fmt::format("no CONNACK from {} within {:g} s (--connect-timeout): is it an MQTT broker?",
-                                                                        host_and_port(cfg_.endpoint),
-                                                                        std::chrono::duration<double>(cfg_.connect_timeout).count())});
-    if (e.ec == mqtt::errc::pingresp_timeout)
-        return connection_->end(failure{exit_code::network, fmt::format("no PINGRESP from {} within the keepalive ({} s)",
-                                                                        host_and_port(cfg_.endpoint), cfg_.keepalive)});
-    constexpr std::uint16_t protocol_error = 1002, too_big = 1009; // WebSocket close codes
-    if (e.ec == mqtt::errc::packet_too_large)
-        return connection_->end(failure{exit_code::protocol, fmt::format("protocol error: the broker sent a packet larger than {} bytes (--max-packet-size)",
-                                                                         cfg_.max_packet_size)},
-                                too_big);
-    if (e.ec == mqtt::errc::qos2_answered_with_puback)
-        return connection_->end(failure{exit_code::protocol, "protocol error: the broker answered a QoS 2 PUBLISH with PUBACK: it supports "
-                                                             "QoS 1 at most; publish with -q 1"},
-                                protocol_error);
-    connection_->end(failure{exit_code::protocol, fmt::format("protocol error: {}", e.ec.message())}, protocol_error);
+    auto f = describe(e, {host_and_port(cfg_.endpoint), cfg_.connect_timeout, cfg_.keepalive, cfg_.max_packet_size, cfg_.username.has_value()});
+    // A WebSocket broker is told why we close when the fault is its (RFC 6455 §7.4.1).
+    constexpr std::uint16_t protocol_error = 1002, too_big = 1009;
+    std::uint16_t ws_status = 0;
+    if (f.code == exit_code::protocol && e.ec != mqtt::errc::disconnected_by_broker)
+        ws_status = e.ec == mqtt::errc::packet_too_large ? too_big : protocol_error;
+    connection_->end(std::move(f), ws_status);
 }
 
 void supervisor::after_events() { role_->after_events(); }

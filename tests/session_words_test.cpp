@@ -1,0 +1,74 @@
+// The session's failures in words and exit codes (session_words.cpp), MQTT 3.1.1 and 5.
+#include <catch2/catch.hpp>
+
+#include "wsmqtt/mqtt/error.hpp"
+#include "wsmqtt/session_words.hpp"
+
+using namespace wsmqtt;
+using mqtt::errc;
+using mqtt::property_id;
+
+namespace {
+
+session_context context(bool username = false)
+{
+    return {"broker.test:8080", std::chrono::milliseconds{2500}, 30, 65'536, username};
+}
+
+mqtt::property text(property_id id, std::string s) { return {id, 0, std::move(s), {}}; }
+
+} // namespace
+
+TEST_CASE("MQTT 3.1.1 refusals keep their words and exit codes 11-15", "[session_words]")
+{
+    auto const f = describe({errc::connection_refused, 4, {}}, context(true));
+    CHECK(f.code == static_cast<exit_code>(14));
+    CHECK(f.message == "connection refused by broker: bad user name or password (check the user name and password)");
+    CHECK(describe({errc::connection_refused, 2, {}}, context()).code == static_cast<exit_code>(12));
+}
+
+TEST_CASE("MQTT 5 refusals name the reason code in hex and words, and the broker's Reason String", "[session_words]")
+{
+    auto const f = describe({errc::connection_refused, 0x87, {text(property_id::reason_string, "bad credentials")}}, context());
+    CHECK(f.message == "the broker refused the connection: 0x87 not authorized (\"bad credentials\")");
+    CHECK(f.code == static_cast<exit_code>(15)); // as 3.1.1's "not authorised": scripts see one number
+    auto const moved = describe({errc::connection_refused, 0x9D, {text(property_id::server_reference, "new.example:8883")}}, context());
+    CHECK(moved.message == "the broker refused the connection: 0x9D server moved: use new.example:8883");
+    CHECK(moved.code == static_cast<exit_code>(16));
+}
+
+TEST_CASE("MQTT 5 Connect Reason Codes map onto the 3.1.1 exit codes where they mean the same", "[session_words]")
+{
+    CHECK(connack_exit_code(0x84) == static_cast<exit_code>(11));
+    CHECK(connack_exit_code(0x85) == static_cast<exit_code>(12));
+    CHECK(connack_exit_code(0x88) == static_cast<exit_code>(13));
+    CHECK(connack_exit_code(0x86) == static_cast<exit_code>(14));
+    CHECK(connack_exit_code(0x87) == static_cast<exit_code>(15));
+    CHECK(connack_exit_code(0x8A) == static_cast<exit_code>(15)); // banned
+    CHECK(connack_exit_code(0x97) == static_cast<exit_code>(16)); // quota exceeded: none of the five
+    // Never one of the other codes: not 27 (-W), not 128+N (signals).
+    for (int code = 0x80; code < 0x100; ++code) {
+        auto const exit = to_int(connack_exit_code(static_cast<std::uint8_t>(code)));
+        CHECK(exit >= 11);
+        CHECK(exit <= 16);
+    }
+}
+
+TEST_CASE("a broker's DISCONNECT (MQTT 5) is named, and a shutdown is retried as a network loss", "[session_words]")
+{
+    auto const shutdown = describe({errc::disconnected_by_broker, 0x8B, {}}, context());
+    CHECK(shutdown.message == "the broker ended the session: 0x8B server shutting down");
+    CHECK(shutdown.code == exit_code::network);
+    CHECK(describe({errc::disconnected_by_broker, 0x82, {}}, context()).code == exit_code::protocol);
+    CHECK(describe({errc::disconnected_by_broker, 0x87, {}}, context()).code == static_cast<exit_code>(15));
+}
+
+TEST_CASE("timeouts name the broker and the limit", "[session_words]")
+{
+    CHECK(describe({errc::connack_timeout, 0, {}}, context()).message ==
+          "no CONNACK from broker.test:8080 within 2.5 s (--connect-timeout): is it an MQTT broker?");
+    CHECK(describe({errc::pingresp_timeout, 0, {}}, context()).message == "no PINGRESP from broker.test:8080 within the keepalive (30 s)");
+    CHECK(describe({errc::packet_too_large, 0, {}}, context()).message ==
+          "protocol error: the broker sent a packet larger than 65536 bytes (--max-packet-size)");
+    CHECK(describe({errc::invalid_topic_alias, 0, {}}, context()).code == exit_code::protocol);
+}
