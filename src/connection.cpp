@@ -128,8 +128,7 @@ net::awaitable<void> connection::write_loop()
             }
             co_await wakeup_writer_.wait();
             auto const state = co_await boost::asio::this_coro::cancellation_state;
-            bool const was_cancelled = cancelled(state);
-            if (was_cancelled) co_return;
+            if (cancelled(state)) co_return;
             continue;
         }
         bool const disconnect = session_.is_disconnecting(); // DISCONNECT is the last packet queued
@@ -170,8 +169,7 @@ net::awaitable<void> connection::timer_loop()
         timer_.expires_at(armed_.value_or(clock::time_point::max()));
         auto [ec] = co_await timer_.async_wait(use_tuple);
         auto const state = co_await boost::asio::this_coro::cancellation_state;
-        bool const was_cancelled = cancelled(state);
-        if (was_cancelled) co_return;
+        if (cancelled(state)) co_return;
         if (!ec) {
             session_.on_timer(clock::now());
             deliver();
@@ -184,8 +182,7 @@ net::awaitable<void> connection::end_loop()
 {
     co_await wakeup_end_.wait();
     auto const state = co_await boost::asio::this_coro::cancellation_state;
-    bool const was_cancelled = cancelled(state);
-    if (was_cancelled) co_return;
+    if (cancelled(state)) co_return;
     // Tell a WebSocket broker why (a close frame), within bounds: the writer may be busy.
     if (end_ws_status_ != 0) co_await race(transport_.fail(end_ws_status_), sleep(close_timeout));
 }

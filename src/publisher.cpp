@@ -234,8 +234,7 @@ private:
         while (control_.session().is_connected() && control_.session().in_flight() > 0) {
             co_await room_.wait();
             auto const state = co_await boost::asio::this_coro::cancellation_state;
-            bool const was_cancelled = cancelled(state);
-            if (was_cancelled) co_return;
+            if (cancelled(state)) co_return;
         }
     }
 
@@ -299,8 +298,7 @@ private:
             co_await room_to_publish();
             more = co_await input.read(pending);
             auto const state = co_await boost::asio::this_coro::cancellation_state;
-            bool const was_cancelled = cancelled(state);
-            if (was_cancelled) co_return; // interrupted: what is left of the input stays unread
+            if (cancelled(state)) co_return; // interrupted: what is left of the input stays unread
         }
         // A last line without a newline is still a message.
         if (!pending.empty()) {
@@ -326,8 +324,7 @@ private:
         while (!has_room()) {
             co_await room_.wait();
             auto const state = co_await boost::asio::this_coro::cancellation_state;
-            bool const was_cancelled = cancelled(state);
-            if (was_cancelled) throw boost::system::system_error{net::error::operation_aborted};
+            if (cancelled(state)) throw boost::system::system_error{net::error::operation_aborted};
         }
     }
 

@@ -52,18 +52,14 @@ exit_code connack_exit_code(std::uint8_t reason_code) noexcept
 
 failure describe(mqtt::session_failed const& e, session_context const& c)
 {
-    bool const v5 = e.connack_code >= 0x80 || !e.props.empty();
-    if (e.ec == errc::connection_refused && !v5) {
-        // Brokers answer bad credentials with 4 or 5 (mosquitto 2.0 says "not authorised").
-        bool const credentials = c.has_username && (e.connack_code == 4 || e.connack_code == 5);
-        return {static_cast<exit_code>(to_int(exit_code::connack_base) + e.connack_code),
-                fmt::format("connection refused by broker: {}{}", mqtt::connect_return_code_text(e.connack_code),
-                            credentials ? " (check the user name and password)" : "")};
-    }
     if (e.ec == errc::connection_refused) {
-        bool const credentials = c.has_username && (e.connack_code == 0x86 || e.connack_code == 0x87);
-        return {connack_exit_code(e.connack_code), fmt::format("the broker refused the connection: {}{}", reason_words(e.connack_code, e.props),
-                                                               credentials ? " (check the user name and password)" : "")};
+        bool const v5 = c.version == mqtt::protocol_version::v5;
+        auto const code = v5 ? connack_exit_code(e.connack_code) : static_cast<exit_code>(to_int(exit_code::connack_base) + e.connack_code);
+        // Brokers answer bad credentials with "bad user name or password" or "not authorised".
+        bool const credentials = c.has_username && (code == connack_exit_code(0x86) || code == connack_exit_code(0x87));
+        auto const what = v5 ? fmt::format("the broker refused the connection: {}", reason_words(e.connack_code, e.props))
+                             : fmt::format("connection refused by broker: {}", mqtt::connect_return_code_text(e.connack_code));
+        return {code, what + (credentials ? " (check the user name and password)" : "")};
     }
     if (e.ec == errc::disconnected_by_broker)
         return {disconnect_exit_code(e.connack_code), fmt::format("the broker ended the session: {}", reason_words(e.connack_code, e.props))};

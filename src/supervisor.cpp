@@ -182,8 +182,7 @@ net::awaitable<void> supervisor::watch_signals()
     while (true) {
         auto [ec, signal] = co_await signals_.async_wait(use_tuple);
         auto const state = co_await boost::asio::this_coro::cancellation_state;
-        bool const was_cancelled = cancelled(state);
-        if (was_cancelled) co_return;
+        if (cancelled(state)) co_return;
         if (!ec) role_->on_signal(signal, ++count);
     }
 }
@@ -194,8 +193,7 @@ net::awaitable<void> supervisor::watch_deadline()
         net::steady_timer timer{executor_, cfg_.timeout};
         (void)co_await timer.async_wait(use_tuple);
         auto const state = co_await boost::asio::this_coro::cancellation_state;
-        bool const was_cancelled = cancelled(state);
-        if (was_cancelled) co_return;
+        if (cancelled(state)) co_return;
         auto message = fmt::format("timed out after {} s", cfg_.timeout.count());
         if (auto const lost = role_->unacknowledged()) message += fmt::format(" ({})", *lost);
         stop(exit_code::timeout, message);
@@ -268,7 +266,8 @@ void supervisor::on_event(mqtt::event& e)
 void supervisor::on_session_failed(mqtt::session_failed const& e)
 {
     if (!connection_) return;
-    auto f = describe(e, {host_and_port(cfg_.endpoint), cfg_.connect_timeout, cfg_.keepalive, cfg_.max_packet_size, cfg_.username.has_value()});
+    auto f = describe(e, {host_and_port(cfg_.endpoint), cfg_.connect_timeout, cfg_.keepalive, cfg_.max_packet_size,
+                          cfg_.username.has_value(), cfg_.version});
     // A WebSocket broker is told why we close when the fault is its (RFC 6455 §7.4.1).
     constexpr std::uint16_t protocol_error = 1002, too_big = 1009;
     std::uint16_t ws_status = 0;

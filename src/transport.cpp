@@ -23,8 +23,7 @@ public:
             released_.expires_at(net::steady_timer::time_point::max());
             (void)co_await released_.async_wait(use_tuple);
             auto const state = co_await boost::asio::this_coro::cancellation_state;
-            bool const was_cancelled = cancelled(state);
-            if (was_cancelled) throw boost::system::system_error{net::error::operation_aborted};
+            if (cancelled(state)) throw boost::system::system_error{net::error::operation_aborted};
         }
         busy_ = true;
     }

@@ -60,8 +60,7 @@ struct scripted_transport final : transport {
         while (inbox.empty() && !end && !cancelled_) {
             co_await readable.wait();
             auto const state = co_await boost::asio::this_coro::cancellation_state;
-            bool const stop = cancelled(state);
-            if (stop) co_return read_result{{}, transport_error{transport_errc::connection_lost, {}, "cancelled"}};
+            if (cancelled(state)) co_return read_result{{}, transport_error{transport_errc::connection_lost, {}, "cancelled"}};
         }
         if (cancelled_) co_return read_result{{}, transport_error{transport_errc::connection_lost, {}, "cancelled"}};
         if (!inbox.empty()) {

@@ -10,10 +10,12 @@ using mqtt::property_id;
 
 namespace {
 
-session_context context(bool username = false)
+session_context context(bool username = false, mqtt::protocol_version v = mqtt::protocol_version::v311)
 {
-    return {"broker.test:8080", std::chrono::milliseconds{2500}, 30, 65'536, username};
+    return {"broker.test:8080", std::chrono::milliseconds{2500}, 30, 65'536, username, v};
 }
+
+session_context context5(bool username = false) { return context(username, mqtt::protocol_version::v5); }
 
 mqtt::property text(property_id id, std::string s) { return {id, 0, std::move(s), {}}; }
 
@@ -29,10 +31,12 @@ TEST_CASE("MQTT 3.1.1 refusals keep their words and exit codes 11-15", "[session
 
 TEST_CASE("MQTT 5 refusals name the reason code in hex and words, and the broker's Reason String", "[session_words]")
 {
-    auto const f = describe({errc::connection_refused, 0x87, {text(property_id::reason_string, "bad credentials")}}, context());
+    auto const f = describe({errc::connection_refused, 0x87, {text(property_id::reason_string, "bad credentials")}}, context5());
     CHECK(f.message == "the broker refused the connection: 0x87 not authorized (\"bad credentials\")");
+    CHECK(describe({errc::connection_refused, 0x86, {}}, context5(true)).message ==
+          "the broker refused the connection: 0x86 bad user name or password (check the user name and password)");
     CHECK(f.code == static_cast<exit_code>(15)); // as 3.1.1's "not authorised": scripts see one number
-    auto const moved = describe({errc::connection_refused, 0x9D, {text(property_id::server_reference, "new.example:8883")}}, context());
+    auto const moved = describe({errc::connection_refused, 0x9D, {text(property_id::server_reference, "new.example:8883")}}, context5());
     CHECK(moved.message == "the broker refused the connection: 0x9D server moved: use new.example:8883");
     CHECK(moved.code == static_cast<exit_code>(16));
 }
@@ -56,11 +60,11 @@ TEST_CASE("MQTT 5 Connect Reason Codes map onto the 3.1.1 exit codes where they 
 
 TEST_CASE("a broker's DISCONNECT (MQTT 5) is named, and a shutdown is retried as a network loss", "[session_words]")
 {
-    auto const shutdown = describe({errc::disconnected_by_broker, 0x8B, {}}, context());
+    auto const shutdown = describe({errc::disconnected_by_broker, 0x8B, {}}, context5());
     CHECK(shutdown.message == "the broker ended the session: 0x8B server shutting down");
     CHECK(shutdown.code == exit_code::network);
-    CHECK(describe({errc::disconnected_by_broker, 0x82, {}}, context()).code == exit_code::protocol);
-    CHECK(describe({errc::disconnected_by_broker, 0x87, {}}, context()).code == static_cast<exit_code>(15));
+    CHECK(describe({errc::disconnected_by_broker, 0x82, {}}, context5()).code == exit_code::protocol);
+    CHECK(describe({errc::disconnected_by_broker, 0x87, {}}, context5()).code == static_cast<exit_code>(15));
 }
 
 TEST_CASE("timeouts name the broker and the limit", "[session_words]")

@@ -18,6 +18,7 @@ struct session_context {
     std::uint16_t keepalive = 0;
     std::size_t max_packet_size = 0;
     bool has_username = false;
+    mqtt::protocol_version version = mqtt::protocol_version::v311;
 };
 
 /// The error's line (without "wsmqtt: error: ") and the exit code it ends a run with.

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 
 namespace wsmqtt {
 
@@ -86,12 +85,6 @@ enum class transport_errc : std::uint8_t {
 };
 
 struct transport_error {
-    transport_error() = default;
-    transport_error(transport_errc c, std::string s = {}, std::string d = {}, std::string t = {}, std::uint64_t n = 0)
-        : code{c}, subject{std::move(s)}, detail{std::move(d)}, target{std::move(t)}, number{n}
-    {
-    }
-
     transport_errc code = transport_errc::closed;
     std::string subject;
     std::string detail;

@@ -81,13 +81,6 @@ std::size_t body_size(packet const& p, protocol_version v) noexcept
         p);
 }
 
-std::error_code check_string(std::string_view s, bool utf8) noexcept
-{
-    if (s.size() > max_string_length) return errc::string_too_long;
-    if (utf8 && !is_valid_utf8(s)) return errc::invalid_utf8; // [MQTT-1.5.3-1/2]
-    return {};
-}
-
 std::error_code check_qos(qos q) noexcept
 {
     return static_cast<std::uint8_t>(q) > 2 ? make_error_code(errc::invalid_qos) : std::error_code{};

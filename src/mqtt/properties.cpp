@@ -4,7 +4,6 @@
 
 #include "wire.hpp"
 #include "wsmqtt/mqtt/error.hpp"
-#include "wsmqtt/mqtt/topic.hpp"
 
 #include <algorithm>
 #include <array>
@@ -126,21 +125,16 @@ std::size_t body_size(properties const& props) noexcept
 
 std::error_code check_one(property const& p, property_type type) noexcept
 {
-    auto const text = [](std::string const& s) -> std::error_code {
-        if (s.size() > max_string_length) return errc::string_too_long;
-        if (!is_valid_utf8(s)) return errc::invalid_utf8; // [MQTT-1.5.4-1/2]
-        return {};
-    };
     switch (type) {
     case byte: if (p.number > 0xFF) return errc::invalid_property_value; break;
     case two_byte: if (p.number > 0xFFFF) return errc::invalid_property_value; break;
     case varint: if (p.number > max_remaining_length) return errc::invalid_property_value; break;
     case four_byte: break;
-    case utf8: return text(p.value);
-    case binary: if (p.value.size() > max_string_length) return errc::string_too_long; break;
+    case utf8: return check_string(p.value, true);
+    case binary: return check_string(p.value, false);
     case utf8_pair:
-        if (auto ec = text(p.value)) return ec;
-        return text(p.pair_value);
+        if (auto ec = check_string(p.value, true)) return ec;
+        return check_string(p.pair_value, true);
     }
     return in_range(p) ? std::error_code{} : make_error_code(errc::invalid_property_value);
 }

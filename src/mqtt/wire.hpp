@@ -4,7 +4,9 @@
 #pragma once
 
 #include "wsmqtt/mqtt/codec.hpp"
+#include "wsmqtt/mqtt/error.hpp"
 #include "wsmqtt/mqtt/properties.hpp"
+#include "wsmqtt/mqtt/topic.hpp"
 
 #include <cstdint>
 #include <span>
@@ -12,6 +14,15 @@
 #include <string_view>
 
 namespace wsmqtt::mqtt {
+
+/// A UTF-8 string or binary field that fits its 2-byte length, and is well-formed UTF-8 when
+/// `utf8` [MQTT-1.5.3-1/2, MQTT-1.5.4-1/2].
+[[nodiscard]] inline std::error_code check_string(std::string_view s, bool utf8) noexcept
+{
+    if (s.size() > max_string_length) return errc::string_too_long;
+    if (utf8 && !is_valid_utf8(s)) return errc::invalid_utf8;
+    return {};
+}
 
 class writer {
 public:
