@@ -207,7 +207,13 @@ void add_common_options(option_adder& app, raw_options& o)
     app.add_option("-u,--username", o.username, "User name")->group("Session");
     app.add_option("-P,--pw", o.password, "Password; '-' asks for it on the terminal")->group("Session");
     app.add_option("--password-file", o.password_file, "Read the password from this file (first line)")->group("Session");
-    app.add_option("-V,--protocol-version", o.protocol_version, "mqttv311 (default) or mqttv31")->group("Session");
+    app.add_option("-V,--protocol-version", o.protocol_version, "mqttv5 (5), mqttv311 (311, the default) or mqttv31 (31)")->group("Session");
+    app.add_option("-x,--session-expiry", o.session_expiry, "MQTT 5: keep the session this long after a disconnect (never: for ever; needs -i)")
+        ->type_name("SECONDS")->group("MQTT 5");
+    app.add_option("-D,--property", o.property_help,
+                   "MQTT 5 property: COMMAND PROPERTY VALUE, COMMAND one of connect, publish, subscribe, unsubscribe, "
+                   "disconnect, will (repeatable; user-property takes KEY VALUE; binary values as hex:… or base64:…)")
+        ->type_name("COMMAND PROPERTY VALUE")->group("MQTT 5");
     app.add_option("--will-topic", o.will_topic, "Topic of the last will, sent by the broker if we vanish")->group("Session");
     app.add_option("--will-payload", o.will_payload, "Payload of the last will")->group("Session");
     app.add_option("--will-qos", o.will_qos, "QoS of the last will (default 0)")->type_name("INT")->group("Session");
@@ -238,6 +244,14 @@ void add_sub_options(option_adder& app, raw_options& o)
     app.add_flag("-v,--verbose", o.verbose, "Print 'topic payload' (mosquitto_sub -v)")->group("Output");
     app.add_flag("-N", o.no_newline, "Do not end each message with a newline")->group("Output");
     app.add_flag("--rate", o.rate, "Print messages/s and bytes/s received on stderr once a second")->group("Output");
+    app.add_option("--user-property", o.user_properties, "MQTT 5: a user property of the SUBSCRIBE, KEY=VALUE (repeatable)")
+        ->group("MQTT 5")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--subscription-id", o.subscription_id, "MQTT 5: Subscription Identifier, shown by %S (1 to 268435455)")
+        ->type_name("INT")->group("MQTT 5");
+    app.add_flag("--no-local", o.no_local, "MQTT 5: not the messages this client publishes")->group("MQTT 5");
+    app.add_flag("--retain-as-published", o.retain_as_published, "MQTT 5: keep the retain flag the publisher set")->group("MQTT 5");
+    app.add_option("--retain-handling", o.retain_handling, "MQTT 5: retained messages always (default), new (for a new subscription) or never")
+        ->group("MQTT 5");
     app.footer(std::string{"Examples:\n"
                             "  wsmqtt sub -h broker.example -p 8080 -t '#'\n"
                             "  wsmqtt sub -L wss://user:secret@broker.example/mqtt -t 'sensors/+/temp' -q 1 --json | jq .payload\n"
@@ -262,6 +276,16 @@ void add_pub_options(option_adder& app, raw_options& o)
                           "Show progress on stderr (default: when it is a terminal and the input size is known)")
         ->group("Output");
     app.add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->type_name("SECONDS")->group("Messages");
+    app.add_option("--user-property", o.user_properties, "MQTT 5: a user property of each message, KEY=VALUE (repeatable, in order)")
+        ->group("MQTT 5")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--content-type", o.content_type, "MQTT 5: Content Type of the message, e.g. application/json")->group("MQTT 5");
+    app.add_option("--response-topic", o.response_topic, "MQTT 5: Response Topic of the message")->group("MQTT 5");
+    app.add_option("--correlation-data", o.correlation_data, "MQTT 5: Correlation Data: text, hex:… or base64:…")->group("MQTT 5");
+    app.add_option("--message-expiry", o.message_expiry, "MQTT 5: the broker drops the message if not delivered within this time")
+        ->type_name("SECONDS")->group("MQTT 5");
+    app.add_option("--payload-format", o.payload_format, "MQTT 5: utf8 (the payload is UTF-8 text) or unspecified")->group("MQTT 5");
+    app.add_option("--topic-alias", o.topic_alias, "MQTT 5: Topic Alias: later messages (-l, --repeat) send the alias, not the topic")
+        ->type_name("INT")->group("MQTT 5");
     app.add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->type_name("INT")->group("Messages");
     app.footer(std::string{"Examples:\n"
                             "  wsmqtt pub -h broker.example -p 8080 -t demo/hello -m 'hello'\n"
@@ -346,9 +370,19 @@ arguments read_options_file(std::string const& path, bool must_exist)
         auto option = line.substr(0, space);
         if (option.size() < 2 || option[0] != '-')
             throw usage_error(fmt::format("{}: '{}' is not an option (one per line, e.g. '--port 8080')", where, option));
+        bool const property = option == "-D" || option == "--property";
         result.add(std::move(option), where);
         if (space == std::string::npos) continue;
         auto value = line.substr(line.find_first_not_of(" \t", space));
+        if (property) {
+            // COMMAND PROPERTY VALUE, or COMMAND user-property KEY VALUE: the last word may hold spaces.
+            for (int words = 0; words < 3; ++words) {
+                auto const gap = value.find_first_of(" \t");
+                if (gap == std::string::npos || (words == 2 && result.args.back() != "user-property")) break;
+                result.add(value.substr(0, gap), where);
+                value = value.substr(value.find_first_not_of(" \t", gap));
+            }
+        }
         if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
             value = value.substr(1, value.size() - 2);
         result.add(std::move(value), where);
@@ -411,6 +445,25 @@ arguments gather_arguments(int argc, char const* const* argv)
     return result;
 }
 
+/// Takes each -D (--property) out of `args` with its words: COMMAND PROPERTY VALUE, or COMMAND
+/// user-property KEY VALUE. CLI11 wants a fixed number of values, and a value may start with '-'.
+std::vector<std::vector<std::string>> take_properties(std::vector<std::string>& args)
+{
+    std::vector<std::vector<std::string>> taken;
+    for (std::size_t i = 0; i < args.size();) {
+        if (args[i] != "-D" && args[i] != "--property") {
+            ++i;
+            continue;
+        }
+        std::size_t const words = i + 2 < args.size() && args[i + 2] == "user-property" ? 4 : 3;
+        if (i + words >= args.size())
+            throw usage_error("-D needs COMMAND PROPERTY VALUE, e.g. -D publish content-type text/plain (user-property takes KEY VALUE)");
+        taken.emplace_back(args.begin() + static_cast<std::ptrdiff_t>(i + 1), args.begin() + static_cast<std::ptrdiff_t>(i + 1 + words));
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i + 1 + words));
+    }
+    return taken;
+}
+
 /// The words for an argument CLI11 did not take: an unknown option (with the nearest known one)
 /// or a value no option wanted.
 std::string unexpected(std::vector<std::string> const& extras, arguments const& given, std::vector<std::string> const& known,
@@ -469,12 +522,17 @@ parse_result parse_command_line(int argc, char const* const* argv)
         return fail(e.what());
     }
     auto args = given.args;
+    raw_options o;
+    try {
+        o.properties = take_properties(args);
+    } catch (usage_error const& e) {
+        return fail(e.what());
+    }
 
     // Only the named subcommand gets its options: building all of them took most of the time
     // of `wsmqtt --version` (CLI11 checks each new option against all the others).
     std::string const chosen = args.front() == "sub" || args.front() == "pub" ? args.front() : std::string{};
 
-    raw_options o;
     auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
     if (chosen == "sub") {
         option_adder adder{*sub, args};

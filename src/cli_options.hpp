@@ -46,7 +46,22 @@ struct raw_options {
     bool no_proxy = false;
     std::string password_file;
     std::optional<std::string> ws_path;
-    std::string protocol_version = "mqttv311";
+    std::optional<std::string> protocol_version;
+    // MQTT 5
+    std::vector<std::vector<std::string>> properties; ///< -D COMMAND PROPERTY VALUE (user-property: KEY VALUE)
+    std::vector<std::string> property_help;           ///< never filled: -D is taken out before CLI11 (for --help)
+    std::optional<std::string> session_expiry;        ///< -x
+    std::vector<std::string> user_properties;         ///< KEY=VALUE
+    std::optional<std::string> content_type;
+    std::optional<std::string> response_topic;
+    std::optional<std::string> correlation_data;
+    std::optional<std::string> message_expiry;
+    std::optional<std::string> payload_format;
+    std::optional<std::string> topic_alias;
+    std::optional<std::string> subscription_id;
+    bool no_local = false;
+    bool retain_as_published = false;
+    std::optional<std::string> retain_handling;
     bool no_clean = false;
     std::optional<std::string> connect_timeout;
     std::string max_packet_size;
@@ -96,6 +111,10 @@ class usage_error : public std::runtime_error {
 /// `of`: " of seconds").
 [[nodiscard]] std::int64_t whole_number(std::string const& text, std::string_view option, std::int64_t min, std::int64_t max,
                                         std::string_view of = "");
+
+/// The MQTT 5 options (-D, -x and the named flags) into c.v5 and the will, choosing MQTT 5 when
+/// -V does not say: after the session options are in `c`.
+void validate_mqtt5(raw_options const& o, config& c);
 
 /// The config the raw options describe; throws usage_error, naming the option, when they
 /// cannot be one.

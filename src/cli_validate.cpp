@@ -132,11 +132,11 @@ void validate_session(raw_options const& o, config& c)
     // Whole seconds, and not 0 (mosquitto refuses it too; leave -W out to wait for ever).
     c.timeout = std::chrono::seconds{whole_number_or(o.timeout, 0, "-W", 1, INT32_MAX, " of seconds")};
 
-    if (o.protocol_version == "mqttv311" || o.protocol_version == "311") c.version = mqtt::protocol_version::v311;
-    else if (o.protocol_version == "mqttv31" || o.protocol_version == "31") c.version = mqtt::protocol_version::v31;
-    else if (o.protocol_version == "mqttv5" || o.protocol_version == "5")
-        throw usage_error("--protocol-version: MQTT 5 is not supported yet; use mqttv311 (the default) or mqttv31");
-    else throw usage_error(fmt::format("--protocol-version must be mqttv311 or mqttv31, not '{}'", o.protocol_version));
+    auto const version = o.protocol_version.value_or("mqttv311");
+    if (version == "mqttv311" || version == "311") c.version = mqtt::protocol_version::v311;
+    else if (version == "mqttv31" || version == "31") c.version = mqtt::protocol_version::v31;
+    else if (version == "mqttv5" || version == "5") c.version = mqtt::protocol_version::v5;
+    else throw usage_error(fmt::format("--protocol-version must be mqttv5, mqttv311 or mqttv31 (or 5, 311, 31), not '{}'", version));
 
     if (!o.client_id.empty() && !o.client_id_prefix.empty()) throw usage_error("-i and -I exclude each other");
     c.clean_session = !o.no_clean;
@@ -344,6 +344,7 @@ config validate(raw_options const& o, command cmd)
     validate_session(o, c);
     if (cmd == command::sub) validate_sub(o, c);
     else validate_pub(o, c);
+    validate_mqtt5(o, c);
     return c;
 }
 

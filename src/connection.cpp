@@ -61,6 +61,7 @@ connection::connection(net::any_io_executor const& ex, transport& t, mqtt::sessi
     , write_step_{write_step}
     , wakeup_writer_{ex}
     , wakeup_end_{ex}
+    , wakeup_written_{ex}
     , timer_{ex}
 {
 }
@@ -78,12 +79,13 @@ net::awaitable<std::optional<failure>> connection::run()
     co_return describe(read_error_.value_or(write_error_.value_or(transport_error{transport_errc::closed})));
 }
 
-void connection::end(std::optional<failure> why, std::uint16_t ws_status)
+void connection::end(std::optional<failure> why, std::uint16_t ws_status, bool send_queued)
 {
     if (end_asked_) return;
     end_asked_ = true;
     end_reason_ = std::move(why);
     end_ws_status_ = ws_status;
+    end_sends_queued_ = send_queued;
     wakeup_end_.notify();
 }
 
@@ -137,7 +139,11 @@ net::awaitable<void> connection::write_loop()
         attached.clear();
         std::swap(attached, session_.attachments());
         gather_pieces(pieces, buffer, attached);
-        if (auto f = co_await write(pieces)) {
+        writing_ = true;
+        auto f = co_await write(pieces);
+        writing_ = false;
+        wakeup_written_.notify();
+        if (f) {
             write_error_ = std::move(f);
             co_await sleep(close_timeout); // the reader ends sooner, with better words if it has them
             co_return;
@@ -183,8 +189,23 @@ net::awaitable<void> connection::end_loop()
     co_await wakeup_end_.wait();
     auto const state = co_await boost::asio::this_coro::cancellation_state;
     if (cancelled(state)) co_return;
-    // Tell a WebSocket broker why (a close frame), within bounds: the writer may be busy.
+    // What the session queued last (a DISCONNECT with its reason) goes out first, within bounds.
+    if (end_sends_queued_ && (!session_.output().empty() || writing_)) {
+        co_await race(written(), sleep(close_timeout));
+        auto const after = co_await boost::asio::this_coro::cancellation_state;
+        if (cancelled(after)) co_return;
+    }
+    // Tell a WebSocket broker why (a close frame), within bounds.
     if (end_ws_status_ != 0) co_await race(transport_.fail(end_ws_status_), sleep(close_timeout));
+}
+
+net::awaitable<void> connection::written()
+{
+    while (!session_.output().empty() || writing_) {
+        co_await wakeup_written_.wait();
+        auto const state = co_await boost::asio::this_coro::cancellation_state;
+        if (cancelled(state)) co_return;
+    }
 }
 
 void connection::deliver()

@@ -50,15 +50,18 @@ public:
     }
     /// The session has bytes to send.
     void wake_writer() { wakeup_writer_.notify(); }
-    /// Ends the connection now: `why` (nullopt: as asked). `ws_status` (1002, 1009) first tells
-    /// a WebSocket broker why we close, when it is not 0.
-    void end(std::optional<failure> why, std::uint16_t ws_status = 0);
+    /// Ends the connection now: `why` (nullopt: as asked). With `send_queued`, what the session
+    /// has queued goes out first (an MQTT 5 DISCONNECT saying why); then `ws_status` (1002,
+    /// 1009), when it is not 0, tells a WebSocket broker why we close. Each within close_timeout.
+    void end(std::optional<failure> why, std::uint16_t ws_status = 0, bool send_queued = false);
 
 private:
     boost::asio::awaitable<void> read_loop();
     boost::asio::awaitable<void> write_loop();
     boost::asio::awaitable<void> timer_loop();
     boost::asio::awaitable<void> end_loop();
+    /// Returns once the session's output is written.
+    boost::asio::awaitable<void> written();
     /// Runs `loop`; when it ends, however, the transport is closed, so that the others end too.
     boost::asio::awaitable<void> closing(boost::asio::awaitable<void> loop);
     /// Takes the session's events to the handler, then wakes the writer and the timer as needed.
@@ -71,11 +74,14 @@ private:
     std::size_t const write_step_;
     wakeup wakeup_writer_;
     wakeup wakeup_end_;
+    wakeup wakeup_written_; ///< a write has finished
+    bool writing_ = false;
     boost::asio::steady_timer timer_;
     std::optional<std::chrono::steady_clock::time_point> armed_; ///< the timer's deadline
     bool end_asked_ = false;
     std::optional<failure> end_reason_;
     std::uint16_t end_ws_status_ = 0;
+    bool end_sends_queued_ = false;
     std::optional<transport_error> read_error_;
     std::optional<transport_error> write_error_;
     bool disconnect_sent_ = false;

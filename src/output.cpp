@@ -1,6 +1,7 @@
 // Rendering messages with a compiled format, and writing stdout in batches.
 #include "wsmqtt/output.hpp"
 
+#include "wsmqtt/mqtt/properties.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 
 #include <fmt/format.h>
@@ -42,6 +43,62 @@ void append_strftime(char const* conversion, std::tm const& tm, std::string& out
     out.append(buffer, n);
 }
 
+void append_number(mqtt::properties const& props, mqtt::property_id id, std::string& out)
+{
+    if (auto const* p = mqtt::find(props, id)) fmt::format_to(std::back_inserter(out), "{}", p->number);
+}
+
+void append_text(mqtt::properties const& props, mqtt::property_id id, std::string& out)
+{
+    if (auto const* p = mqtt::find(props, id)) out += p->value;
+}
+
+/// The "properties" object of --json (MQTT 5): the spec's names, as mosquitto_sub's %j has
+/// them, in the spec's order; correlation data in base64 (it is binary), every subscription
+/// identifier in an array, user properties as a list of one-pair objects in the order they came
+/// (duplicates kept).
+void append_json_properties(mqtt::properties const& props, std::string& out)
+{
+    using mqtt::property_id;
+    auto it = std::back_inserter(out);
+    char const* comma = "";
+    out += "\"properties\":{";
+    for (auto const id : {property_id::payload_format_indicator, property_id::message_expiry_interval, property_id::topic_alias}) {
+        if (auto const* p = mqtt::find(props, id))
+            fmt::format_to(it, "{}\"{}\":{}", std::exchange(comma, ","), mqtt::property_name(id), p->number);
+    }
+    for (auto const id : {property_id::content_type, property_id::response_topic}) {
+        if (auto const* p = mqtt::find(props, id)) {
+            fmt::format_to(it, "{}\"{}\":", std::exchange(comma, ","), mqtt::property_name(id));
+            append_json_string(p->value, out);
+        }
+    }
+    if (auto const* p = mqtt::find(props, property_id::correlation_data)) {
+        out.append(std::exchange(comma, ",")).append("\"correlation-data\":\"");
+        append_base64(p->value, out);
+        out += '"';
+    }
+    char const* inner = "";
+    for (auto const& p : props) {
+        if (p.id != property_id::subscription_identifier) continue;
+        if (!*inner) out.append(std::exchange(comma, ",")).append("\"subscription-identifier\":[");
+        fmt::format_to(it, "{}{}", std::exchange(inner, ","), p.number);
+    }
+    if (*inner) out += ']';
+    inner = "";
+    for (auto const& p : props) {
+        if (p.id != property_id::user_property) continue;
+        if (!*inner) out.append(std::exchange(comma, ",")).append("\"user-properties\":[");
+        out.append(std::exchange(inner, ",")).append("{");
+        append_json_string(p.value, out);
+        out += ':';
+        append_json_string(p.pair_value, out);
+        out += '}';
+    }
+    if (*inner) out += ']';
+    out += '}';
+}
+
 /// The JSON object of %j and --json: RFC 3339 UTC time, and the payload as a string when it
 /// is UTF-8, else in base64 with "payload_encoding" saying so (mosquitto's %j loses it).
 /// With `raw_json`, a payload that is itself JSON is embedded as a value (%J).
@@ -60,6 +117,10 @@ void append_json_object(mqtt::publish const& m, wall_time when, bool raw_json, s
     fmt::format_to(std::back_inserter(out), ",\"qos\":{},\"retain\":{},\"payloadlen\":{}", static_cast<int>(m.qos),
                    m.retain ? "true" : "false", m.payload.size());
     if (m.qos != mqtt::qos::at_most_once) fmt::format_to(std::back_inserter(out), ",\"mid\":{}", m.packet_id);
+    if (!m.props.empty()) {
+        out += ',';
+        append_json_properties(m.props, out);
+    }
     out += ",\"payload\":";
     if (raw_json && is_json(m.payload)) {
         out += m.payload;
@@ -278,7 +339,14 @@ std::optional<output_format> output_format::compile(std::string_view spec, bool 
         case 'j': t.kind = field::json; break;
         case 'J': t.kind = field::json_raw; break;
         // MQTT 5 properties: a 3.1.1 message has none, so they print nothing (as mosquitto does).
-        case 'A': case 'C': case 'D': case 'E': case 'F': case 'P': case 'R': case 'S': t.kind = field::nothing; break;
+        case 'A': t.kind = field::topic_alias; break;
+        case 'C': t.kind = field::content_type; break;
+        case 'D': t.kind = field::correlation_data; break;
+        case 'E': t.kind = field::message_expiry; break;
+        case 'F': t.kind = field::payload_format; break;
+        case 'P': t.kind = field::user_properties; break;
+        case 'R': t.kind = field::response_topic; break;
+        case 'S': t.kind = field::subscription_ids; break;
         default:
             error = fmt::format("invalid format specifier '{}'", spec.substr(start, i + 1 - start));
             return std::nullopt;
@@ -332,8 +400,7 @@ void output_format::render_field(token const& t, mqtt::publish const& m, wall_ti
 {
     auto it = std::back_inserter(out);
     switch (t.kind) {
-    case field::literal:
-    case field::nothing: break;
+    case field::literal: break;
     case field::topic: out += m.topic; break;
     case field::payload: out += m.payload; break;
     case field::qos: out += static_cast<char>('0' + static_cast<int>(m.qos)); break;
@@ -360,6 +427,24 @@ void output_format::render_field(token const& t, mqtt::publish const& m, wall_ti
     case field::json: append_json_object(m, when, false, out); break;
     case field::json_raw: append_json_object(m, when, true, out); break;
     case field::strftime: append_strftime(t.text.c_str(), split(when).local, out); break;
+    case field::topic_alias: append_number(m.props, mqtt::property_id::topic_alias, out); break;
+    case field::content_type: append_text(m.props, mqtt::property_id::content_type, out); break;
+    case field::correlation_data: append_text(m.props, mqtt::property_id::correlation_data, out); break;
+    case field::message_expiry: append_number(m.props, mqtt::property_id::message_expiry_interval, out); break;
+    case field::payload_format: append_number(m.props, mqtt::property_id::payload_format_indicator, out); break;
+    case field::response_topic: append_text(m.props, mqtt::property_id::response_topic, out); break;
+    case field::user_properties: {
+        char const* gap = "";
+        for (auto const& p : m.props)
+            if (p.id == mqtt::property_id::user_property) out.append(std::exchange(gap, " ")).append(p.value).append(":").append(p.pair_value);
+        break;
+    }
+    case field::subscription_ids: {
+        char const* comma = "";
+        for (auto const& p : m.props)
+            if (p.id == mqtt::property_id::subscription_identifier) fmt::format_to(it, "{}{}", std::exchange(comma, ","), p.number);
+        break;
+    }
     case field::nanoseconds: fmt::format_to(it, "{:09}", split(when).nanoseconds); break;
     }
 }

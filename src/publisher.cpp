@@ -6,6 +6,7 @@
 #include "race.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/output.hpp"
+#include "wsmqtt/session_words.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -169,11 +170,18 @@ public:
 
     void on_connected(bool, bool) override { room_.notify(); } // a publisher waiting for the connection goes on
 
-    void on_publish_complete() override
+    void on_publish_complete(mqtt::publish_complete const& c) override
     {
         // PUBACK (QoS 1) or PUBCOMP (QoS 2): the broker has the message; room in the window.
-        check_done();
+        // MQTT 5: a reason code of 0x80 or more says it refused it.
+        if (c.reason_code >= 0x80) refused(c);
+        completed_ = true; // done is judged once the whole read is handled: in_flight() counts its later acknowledgements
         room_.notify();
+    }
+
+    void after_events() override
+    {
+        if (std::exchange(completed_, false)) check_done();
     }
 
     void on_sent(std::size_t bytes) override
@@ -356,7 +364,8 @@ private:
 
     bool publish_one(std::string_view topic, std::string&& payload)
     {
-        auto const r = control_.session().publish({std::string{topic}, std::move(payload), cfg_.qos, cfg_.retain, false, 0}, clock::now());
+        auto const r = control_.session().publish({std::string{topic}, std::move(payload), cfg_.qos, cfg_.retain, false, 0, cfg_.v5.publish},
+                                                  clock::now());
         if (r.ec) {
             control_.stop(exit_code::usage, fmt::format("cannot publish: {}", r.ec.message()));
             return false;
@@ -366,10 +375,28 @@ private:
         return true;
     }
 
+    /// A message the broker refused: the first words are kept for the end; with more than one
+    /// message each is a warning too (at most 10 of them).
+    void refused(mqtt::publish_complete const& c)
+    {
+        if (refused_++ == 0) first_refusal_ = reason_words(c.reason_code, c.props);
+        bool const one_message = !cfg_.line_mode && cfg_.repeat == 1;
+        if (cfg_.quiet || one_message || refused_ > 10) return;
+        progress_.clear_line();
+        write_stderr(fmt::format("wsmqtt: warning: the broker refused a message: {}{}\n", reason_words(c.reason_code, c.props),
+                                 refused_ == 10 ? " (no more of these warnings)" : ""));
+    }
+
     /// All input published and acknowledged: done.
     void check_done()
     {
         if (!input_done_ || control_.session().in_flight() > 0) return;
+        if (refused_ > 0) {
+            if (!cfg_.line_mode && cfg_.repeat == 1)
+                return control_.stop(exit_code::message_refused, fmt::format("the broker refused the message: {}", first_refusal_));
+            return control_.stop(exit_code::message_refused,
+                                 fmt::format("the broker refused {} of {} messages (the first: {})", refused_, published_, first_refusal_));
+        }
         if (skipped_ == 0) return control_.stop(exit_code::ok);
         control_.stop(exit_code::usage, fmt::format("{} line{} skipped (see the warnings above); the others were published", skipped_,
                                                     skipped_ == 1 ? " was" : "s were"));
@@ -385,6 +412,9 @@ private:
     progress_meter progress_;
     std::size_t line_number_ = 0;
     std::size_t skipped_ = 0; ///< bad lines of -l --topic-separator
+    bool completed_ = false;  ///< a flow ended in the read being handled
+    std::size_t refused_ = 0; ///< MQTT 5: messages the broker refused
+    std::string first_refusal_;
     std::uint64_t published_ = 0;      ///< messages handed to the session
     std::uint64_t bytes_sent_ = 0;     ///< bytes written to the transport
     std::uint64_t stdin_consumed_ = 0; ///< -l: bytes of stdin published

@@ -39,7 +39,8 @@ public:
     /// CONNACK accepted; `reconnected`: not the first connection of the run.
     virtual void on_connected(bool reconnected, bool session_present) = 0;
     virtual void on_message(mqtt::publish const&) {}
-    virtual void on_publish_complete() {}
+    /// A QoS 1/2 message's flow ended: the broker has it, or (MQTT 5) refused it.
+    virtual void on_publish_complete(mqtt::publish_complete const&) {}
     virtual void on_subscribe_complete(mqtt::subscribe_complete const&) {}
     virtual void on_unsubscribe_complete() {}
     /// Every event of one read is handled.

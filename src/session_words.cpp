@@ -12,16 +12,6 @@ namespace {
 using mqtt::errc;
 using mqtt::property_id;
 
-/// An MQTT 5 reason code and what the broker said of it: `0x87 not authorized ("bad
-/// credentials")`, and where to go for 0x9C/0x9D.
-std::string reason_words(std::uint8_t code, mqtt::properties const& props)
-{
-    auto words = fmt::format("0x{:02X} {}", code, mqtt::reason_code_text(code));
-    if (auto const* why = mqtt::find(props, property_id::reason_string)) words += fmt::format(" (\"{}\")", why->value);
-    if (auto const* where = mqtt::find(props, property_id::server_reference)) words += fmt::format(": use {}", where->value);
-    return words;
-}
-
 /// A broker's DISCONNECT (MQTT 5): a broken protocol, a refusal, or a reason to try again.
 exit_code disconnect_exit_code(std::uint8_t code) noexcept
 {
@@ -36,6 +26,61 @@ exit_code disconnect_exit_code(std::uint8_t code) noexcept
 }
 
 } // namespace
+
+std::string properties_words(mqtt::properties const& props)
+{
+    std::string out;
+    for (auto const& p : props) {
+        if (!out.empty()) out += ' ';
+        out += mqtt::property_name(p.id);
+        switch (*mqtt::type_of(static_cast<std::uint8_t>(p.id))) {
+        case mqtt::property_type::utf8: out += fmt::format("='{}'", p.value); break;
+        case mqtt::property_type::utf8_pair: out += fmt::format(" '{}'='{}'", p.value, p.pair_value); break;
+        case mqtt::property_type::binary:
+            if (p.id == property_id::authentication_data) {
+                out += fmt::format("=({} bytes)", p.value.size()); // may be a secret
+            } else {
+                out += "=hex:";
+                for (char const c : p.value) out += fmt::format("{:02x}", static_cast<unsigned char>(c));
+            }
+            break;
+        default: out += fmt::format("={}", p.number);
+        }
+    }
+    return out;
+}
+
+std::string connack_limits_words(mqtt::connack const& c, std::uint16_t our_keepalive)
+{
+    auto const number = [&](property_id id, std::uint32_t otherwise) {
+        auto const* p = mqtt::find(c.props, id);
+        return p ? p->number : otherwise;
+    };
+    auto const yes = [&](property_id id) { return number(id, 1) != 0 ? "yes" : "no"; };
+    auto const* keepalive = mqtt::find(c.props, property_id::server_keep_alive);
+    auto const* assigned = mqtt::find(c.props, property_id::assigned_client_identifier);
+    return fmt::format("maximum QoS {}, retain {}, wildcard subscriptions {}, shared subscriptions {}, subscription identifiers {}, "
+                       "receive maximum {}, maximum packet size {}, topic alias maximum {}, keepalive {} s{}, session expiry {}{}",
+                       number(property_id::maximum_qos, 2), yes(property_id::retain_available),
+                       yes(property_id::wildcard_subscription_available), yes(property_id::shared_subscription_available),
+                       yes(property_id::subscription_identifier_available), number(property_id::receive_maximum, 65535),
+                       mqtt::find(c.props, property_id::maximum_packet_size) ? std::to_string(number(property_id::maximum_packet_size, 0))
+                                                                            : std::string{"no limit"},
+                       number(property_id::topic_alias_maximum, 0), keepalive ? keepalive->number : our_keepalive,
+                       keepalive ? " (the broker's)" : "",
+                       mqtt::find(c.props, property_id::session_expiry_interval)
+                           ? fmt::format("{} s (the broker's)", number(property_id::session_expiry_interval, 0))
+                           : std::string{"as asked"},
+                       assigned ? fmt::format(", assigned client id '{}'", assigned->value) : std::string{});
+}
+
+std::string reason_words(std::uint8_t code, mqtt::properties const& props)
+{
+    auto words = fmt::format("0x{:02X} {}", code, mqtt::reason_code_text(code));
+    if (auto const* why = mqtt::find(props, property_id::reason_string)) words += fmt::format(" (\"{}\")", why->value);
+    if (auto const* where = mqtt::find(props, property_id::server_reference)) words += fmt::format(": use {}", where->value);
+    return words;
+}
 
 exit_code connack_exit_code(std::uint8_t reason_code) noexcept
 {

@@ -6,6 +6,7 @@
 #include "race.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/output.hpp"
+#include "wsmqtt/session_words.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -47,13 +48,14 @@ public:
         pending_requests_ = 0;
         if (!cfg_.topics.empty()) {
             std::vector<mqtt::subscription> subs;
-            for (auto const& t : cfg_.topics) subs.push_back({t, cfg_.qos});
-            if (auto const r = session.subscribe(std::move(subs), now); r.ec)
+            for (auto const& t : cfg_.topics)
+                subs.push_back({t, cfg_.qos, cfg_.v5.no_local, cfg_.v5.retain_as_published, cfg_.v5.retain_handling});
+            if (auto const r = session.subscribe(std::move(subs), now, cfg_.v5.subscribe); r.ec)
                 return control_.finish(exit_code::usage, fmt::format("cannot subscribe: {}", r.ec.message()));
             ++pending_requests_;
         }
         if (!cfg_.unsubscribe_topics.empty()) {
-            if (auto const r = session.unsubscribe(cfg_.unsubscribe_topics, now); r.ec)
+            if (auto const r = session.unsubscribe(cfg_.unsubscribe_topics, now, cfg_.v5.unsubscribe); r.ec)
                 return control_.finish(exit_code::usage, fmt::format("cannot unsubscribe: {}", r.ec.message()));
             ++pending_requests_;
         }
@@ -82,10 +84,22 @@ public:
 
     void on_subscribe_complete(mqtt::subscribe_complete const& e) override
     {
+        // A refused filter ends the run when none was granted; otherwise the others stand, and
+        // it is a warning.
+        bool const v5 = control_.session().version() == mqtt::protocol_version::v5;
+        std::vector<std::pair<std::string const*, std::string>> refused; // filter, reason (MQTT 5)
         for (std::size_t i = 0; i < e.return_codes.size(); ++i)
             if (e.return_codes[i] >= mqtt::suback_failure) // 0x80, and MQTT 5's other refusals above it
-                return control_.finish(exit_code::subscription_refused,
-                                       fmt::format("subscription to '{}' refused by the broker", e.subscriptions[i].filter));
+                refused.emplace_back(&e.subscriptions[i].filter, v5 ? reason_words(e.return_codes[i], e.props) : std::string{});
+        auto const one = [](auto const& r) { return fmt::format("subscription to '{}' refused by the broker{}{}", *r.first, r.second.empty() ? "" : ": ", r.second); };
+        if (!refused.empty() && refused.size() == e.return_codes.size()) {
+            if (refused.size() == 1) return control_.finish(exit_code::subscription_refused, one(refused.front()));
+            std::vector<std::string> each;
+            for (auto const& r : refused) each.push_back(fmt::format("'{}'{}{}{}", *r.first, r.second.empty() ? "" : " (", r.second, r.second.empty() ? "" : ")"));
+            return control_.finish(exit_code::subscription_refused, fmt::format("every subscription refused by the broker: {}", fmt::join(each, ", ")));
+        }
+        if (!cfg_.quiet)
+            for (auto const& r : refused) write_stderr(fmt::format("wsmqtt: warning: {}; the others stand\n", one(r)));
         request_done();
     }
 

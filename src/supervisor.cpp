@@ -21,7 +21,8 @@ namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
 
 /// One line per packet for -d; never the password.
-void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attached, bool colour)
+/// `keepalive_of_v5`: ours, with MQTT 5 (the CONNACK's limits are shown then).
+void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attached, bool colour, std::optional<std::uint16_t> keepalive_of_v5)
 {
     // Sent in cyan, received in green, the packet name in bold: when stderr is a terminal.
     auto const verb = dir == mqtt::direction::sent ? paint("sent", "36", colour) : paint("received", "32", colour);
@@ -35,6 +36,7 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attach
             [](mqtt::connack const& c) {
                 return fmt::format(" (session present {}, return code {})", c.session_present ? 1 : 0, c.return_code);
             },
+            [](mqtt::disconnect const& d) { return d.reason_code ? fmt::format(" (reason {})", reason_words(d.reason_code, {})) : std::string{}; },
             [attached](mqtt::publish const& m) {
                 return fmt::format(" (id {}, q{}, r{}, d{}, '{}', {} bytes)", m.packet_id, static_cast<int>(m.qos),
                                    m.retain ? 1 : 0, m.dup ? 1 : 0, m.topic, m.payload.size() + attached);
@@ -42,7 +44,9 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attach
             [](mqtt::subscribe const& s) {
                 std::string filters;
                 for (auto const& sub : s.subscriptions)
-                    filters += fmt::format(" '{}' q{}", sub.filter, static_cast<int>(sub.qos));
+                    filters += fmt::format(" '{}' q{}{}{}{}", sub.filter, static_cast<int>(sub.qos), sub.no_local ? " no-local" : "",
+                                           sub.retain_as_published ? " retain-as-published" : "",
+                                           sub.retain_handling ? fmt::format(" retain-handling {}", sub.retain_handling) : "");
                 return fmt::format(" (id {},{})", s.packet_id, filters);
             },
             [](mqtt::suback const& s) { return fmt::format(" (id {}, codes {})", s.packet_id, fmt::join(s.return_codes, ",")); },
@@ -52,14 +56,22 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attach
                 return fmt::format(" (id {},{})", u.packet_id, filters);
             },
             [](auto const& other) -> std::string {
-                if constexpr (requires { other.packet_id; })
-                    return fmt::format(" (id {})", other.packet_id);
-                else
-                    return {};
+                std::string words;
+                if constexpr (requires { other.packet_id; }) words = fmt::format(" (id {}", other.packet_id);
+                if constexpr (requires { other.reason_code; })
+                    if (other.reason_code != 0) words += fmt::format("{}reason {}", words.empty() ? " (" : ", ", reason_words(other.reason_code, {}));
+                return words.empty() ? words : words + ")";
             },
         },
         p);
+    // MQTT 5: every property, and what the CONNACK allows.
+    std::visit([&](auto const& packet) {
+        if constexpr (requires { packet.props; })
+            if (!packet.props.empty()) detail += " [" + properties_words(packet.props) + "]";
+    }, p);
     write_stderr(fmt::format("wsmqtt: {} {}{}\n", verb, paint(mqtt::packet_name(mqtt::type_number(p)), "1", colour), detail));
+    if (auto const* c = std::get_if<mqtt::connack>(&p); c && keepalive_of_v5 && c->return_code == 0)
+        write_stderr(fmt::format("wsmqtt: the broker allows: {}\n", connack_limits_words(*c, *keepalive_of_v5)));
 }
 
 } // namespace
@@ -74,6 +86,8 @@ mqtt::session_options session_options_from(config const& cfg)
     o.connect.username = cfg.username;
     o.connect.password = cfg.password;
     o.connect.will = cfg.will;
+    o.connect.props = cfg.v5.connect;
+    o.disconnect_props = cfg.v5.disconnect;
     o.connack_timeout = cfg.connect_timeout;
     o.max_packet_size = cfg.max_packet_size;
     return o;
@@ -88,9 +102,12 @@ supervisor::supervisor(net::any_io_executor ex, config const& cfg, transport_mak
     , signals_{ex, SIGINT, SIGTERM, SIGHUP}
     , backoff_{std::min<std::chrono::milliseconds>(std::chrono::seconds{1}, cfg.reconnect_max)}
 {
-    if (cfg_.debug) session_.set_trace([colour = stderr_wants_colour()](mqtt::direction dir, mqtt::packet const& p, std::size_t attached) {
-        trace_packet(dir, p, attached, colour);
-    });
+    std::optional<std::uint16_t> keepalive_of_v5;
+    if (cfg_.version == mqtt::protocol_version::v5) keepalive_of_v5 = cfg_.keepalive;
+    if (cfg_.debug)
+        session_.set_trace([colour = stderr_wants_colour(), keepalive_of_v5](mqtt::direction dir, mqtt::packet const& p, std::size_t attached) {
+            trace_packet(dir, p, attached, colour, keepalive_of_v5);
+        });
 }
 
 net::awaitable<int> supervisor::run(role& r)
@@ -250,7 +267,7 @@ void supervisor::on_event(mqtt::event& e)
                        role_->on_connected(reconnected, c.session_present);
                    },
                    [&](mqtt::message_received const& m) { role_->on_message(m.message); },
-                   [&](mqtt::publish_complete const&) { role_->on_publish_complete(); },
+                   [&](mqtt::publish_complete const& c) { role_->on_publish_complete(c); },
                    [&](mqtt::subscribe_complete const& s) { role_->on_subscribe_complete(s); },
                    [&](mqtt::unsubscribe_complete const&) { role_->on_unsubscribe_complete(); },
                    [&](mqtt::ignored_acknowledgement const& a) {
@@ -273,7 +290,8 @@ void supervisor::on_session_failed(mqtt::session_failed const& e)
     std::uint16_t ws_status = 0;
     if (f.code == exit_code::protocol && e.ec != mqtt::errc::disconnected_by_broker)
         ws_status = e.ec == mqtt::errc::packet_too_large ? too_big : protocol_error;
-    connection_->end(std::move(f), ws_status);
+    // MQTT 5: the session queued a DISCONNECT with the reason; it goes out first.
+    connection_->end(std::move(f), ws_status, cfg_.version == mqtt::protocol_version::v5);
 }
 
 void supervisor::after_events() { role_->after_events(); }

@@ -135,7 +135,6 @@ TEST_CASE("invalid input is a usage error before connecting", "[cli]")
     require_usage_error({"sub", "-t", "a", "-p", "0"});
     require_usage_error({"sub", "-t", "a", "-p", "70000"});
     require_usage_error({"sub", "-t", "a", "-F", "%z"});              // unknown format specifier
-    require_usage_error({"sub", "-t", "a", "-V", "mqttv5"});
     require_usage_error({"sub", "-t", "a", "-k", "70000"});
     require_usage_error({"pub", "-t", std::string(65'536, 'a').c_str(), "-m", "x"}); // topic too long
 }
@@ -384,10 +383,116 @@ TEST_CASE("options file: quoted values, and errors that name the file and line",
           "unknown option '--prot' for wsmqtt sub (did you mean '--port'?) (" + unknown.path() + " line 3) (see wsmqtt sub --help)");
 }
 
-TEST_CASE("a URL (-L) excludes --ws-path as it excludes -h, and MQTT 5 is named", "[cli]")
+TEST_CASE("a URL (-L) excludes --ws-path as it excludes -h", "[cli]")
 {
     CHECK(usage_error_of({"sub", "-t", "a", "-L", "ws://h/x", "--ws-path", "/y"}) ==
           "-L (--url) and --ws-path exclude each other: the URL names the path");
-    CHECK(usage_error_of({"sub", "-t", "a", "-V", "5"}) ==
-          "--protocol-version: MQTT 5 is not supported yet; use mqttv311 (the default) or mqttv31");
+}
+
+namespace {
+
+mqtt::property number(mqtt::property_id id, std::uint32_t n) { return {id, n}; }
+mqtt::property text(mqtt::property_id id, std::string v) { return {id, 0, std::move(v)}; }
+mqtt::property user(std::string k, std::string v) { return {mqtt::property_id::user_property, 0, std::move(k), std::move(v)}; }
+
+} // namespace
+
+TEST_CASE("MQTT 5: -V 5 and its spellings, 3.1.1 stays the default", "[cli][mqtt5]")
+{
+    for (auto const* v : {"5", "mqttv5"}) CHECK(parsed({"sub", "-t", "a", "-V", v}).version == mqtt::protocol_version::v5);
+    CHECK(parsed({"sub", "-t", "a", "-V", "311"}).version == mqtt::protocol_version::v311);
+    CHECK(parsed({"sub", "-t", "a"}).version == mqtt::protocol_version::v311);
+    CHECK(parsed({"sub", "-t", "a", "-V", "5"}).v5.connect.empty()); // nothing asked, nothing sent
+    CHECK(usage_error_of({"sub", "-t", "a", "-V", "6"}) ==
+          "--protocol-version must be mqttv5, mqttv311 or mqttv31 (or 5, 311, 31), not '6'");
+}
+
+TEST_CASE("MQTT 5: the named flags are -D in other words, user properties keep their order", "[cli][mqtt5]")
+{
+    using id = mqtt::property_id;
+    auto const c = parsed({"pub", "-t", "a", "-m", "x", "--user-property", "b=2", "--content-type", "text/plain", "--user-property",
+                           "a=1=one", "--response-topic", "r/x", "--correlation-data", "hex:00ff", "--message-expiry", "60",
+                           "--payload-format", "utf8", "--topic-alias", "3", "-D", "publish", "user-property", "b", "-dash-"});
+    CHECK(c.version == mqtt::protocol_version::v5); // chosen by the flags: -V is not needed
+    CHECK(c.v5.publish == mqtt::properties{user("b", "2"), user("a", "1=one"), text(id::content_type, "text/plain"),
+                                           text(id::response_topic, "r/x"), text(id::correlation_data, std::string{"\0\xff", 2}),
+                                           number(id::message_expiry_interval, 60), number(id::payload_format_indicator, 1),
+                                           number(id::topic_alias, 3), user("b", "-dash-")});
+    auto const s = parsed({"sub", "-t", "a", "--subscription-id", "7", "--user-property", "k=v", "--no-local", "--retain-as-published",
+                           "--retain-handling", "never", "-D", "unsubscribe", "user-property", "u", "v"});
+    CHECK(s.v5.subscribe == mqtt::properties{user("k", "v"), number(id::subscription_identifier, 7)});
+    CHECK(s.v5.unsubscribe == mqtt::properties{user("u", "v")});
+    CHECK(s.v5.no_local);
+    CHECK(s.v5.retain_as_published);
+    CHECK(s.v5.retain_handling == 2);
+    CHECK(parsed({"pub", "-t", "a", "-m", "x", "--correlation-data", "base64:AP8="}).v5.publish ==
+          mqtt::properties{text(id::correlation_data, std::string{"\0\xff", 2})});
+}
+
+TEST_CASE("MQTT 5: sessions: -c lasts for ever unless -x says, -x needs -i, -C below 20 is the Receive Maximum", "[cli][mqtt5]")
+{
+    using id = mqtt::property_id;
+    CHECK(parsed({"sub", "-t", "a", "-V", "5", "-c", "-i", "me"}).v5.connect ==
+          mqtt::properties{number(id::session_expiry_interval, UINT32_MAX)});
+    CHECK(parsed({"sub", "-t", "a", "-c", "-i", "me", "-x", "300"}).v5.connect == mqtt::properties{number(id::session_expiry_interval, 300)});
+    CHECK(parsed({"sub", "-t", "a", "-i", "me", "-x", "never"}).v5.connect ==
+          mqtt::properties{number(id::session_expiry_interval, UINT32_MAX)});
+    CHECK(usage_error_of({"sub", "-t", "a", "-x", "60"}) == "-x keeps the session for its client id: give one with -i, to find the session again");
+    CHECK(parsed({"sub", "-t", "a", "-V", "5", "-C", "3"}).v5.connect == mqtt::properties{number(id::receive_maximum, 3)});
+    CHECK(parsed({"sub", "-t", "a", "-V", "5", "-C", "3", "-D", "connect", "receive-maximum", "9"}).v5.connect ==
+          mqtt::properties{number(id::receive_maximum, 9)});
+    CHECK(parsed({"sub", "-t", "a", "-V", "5", "-C", "30"}).v5.connect.empty());
+    auto const limited = parsed({"sub", "-t", "a", "-V", "5", "--max-packet-size", "64K"});
+    CHECK(limited.v5.connect == mqtt::properties{number(id::maximum_packet_size, 65536)}); // told to the broker [MQTT-3.1.2-24]
+    CHECK(parsed({"sub", "-t", "a", "-D", "connect", "maximum-packet-size", "1000"}).max_packet_size == 1000);
+    CHECK(usage_error_of({"sub", "-t", "a", "-i", "me", "-D", "disconnect", "session-expiry-interval", "60"}) ==
+          "-D disconnect session-expiry-interval: a session that expires at the disconnect (no -x, no -c) cannot be kept by the DISCONNECT");
+}
+
+TEST_CASE("MQTT 5: -D takes exactly what a client may send, and says why not", "[cli][mqtt5]")
+{
+    CHECK(usage_error_of({"sub", "-t", "a", "-D", "connect"}) ==
+          "-D needs COMMAND PROPERTY VALUE, e.g. -D publish content-type text/plain (user-property takes KEY VALUE)");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-D", "publish", "user-property", "k"}) ==
+          "-D needs COMMAND PROPERTY VALUE, e.g. -D publish content-type text/plain (user-property takes KEY VALUE)");
+    CHECK(usage_error_of({"sub", "-t", "a", "-D", "connack", "user-property", "k", "v"}) ==
+          "-D: wsmqtt sends no 'connack' with properties: the commands are connect, publish, subscribe, unsubscribe, disconnect and will");
+    CHECK(usage_error_of({"sub", "-t", "a", "-D", "publish", "content-type", "x"}) == "-D publish content-type: wsmqtt sub sends no PUBLISH");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-D", "publish", "subscription-identifier", "1"}) ==
+          "-D publish subscription-identifier: subscription-identifier goes with subscribe, not publish"); // [MQTT-3.3.4-6]
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-D", "disconnect", "server-reference", "x"}) ==
+          "-D disconnect server-reference: only a broker sends server-reference");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-D", "will", "reason-string", "x", "--will-topic", "w"}) ==
+          "-D will reason-string: reason-string goes with disconnect, not will");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-D", "will", "content-type", "x"}) == "-D will content-type: there is no will: give --will-topic");
+    CHECK(usage_error_of({"sub", "-t", "a", "-D", "subscribe", "retain-handling", "2"}) ==
+          "-D: retain-handling is a subscription option, not a property: use --retain-handling");
+    CHECK(usage_error_of({"sub", "-t", "a", "-D", "connect", "colour", "2"}) ==
+          "-D: unknown property 'colour' (the names are MQTT 5's, e.g. content-type, user-property)");
+    CHECK(usage_error_of({"sub", "-t", "a", "-D", "connect", "receive-maximum", "0"}) ==
+          "-D connect receive-maximum must be a whole number from 1 to 65535, not '0'");
+    CHECK(usage_error_of({"sub", "-t", "a", "-D", "connect", "receive-maximum", "5", "-D", "connect", "receive-maximum", "6"}) ==
+          "-D connect receive-maximum is given twice (receive-maximum may appear once in a CONNECT)");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--response-topic", "r/#"}) ==
+          "--response-topic must be a topic name without wildcards, not 'r/#'");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--correlation-data", "hex:0g"}) ==
+          "--correlation-data: 'hex:0g' is not an even number of hex digits after 'hex:'");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--correlation-data", "base64:A=B="}) ==
+          "--correlation-data: 'base64:A=B=' is not base64 after 'base64:'");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--user-property", "novalue"}) ==
+          "--user-property must be KEY=VALUE, not 'novalue' (for a key with '=' use -D publish user-property KEY VALUE)");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--payload-format", "json"}) ==
+          "--payload-format must be utf8 (1) or unspecified (0), not 'json'");
+    CHECK(usage_error_of({"sub", "-t", "a", "--retain-handling", "sometimes"}) == "--retain-handling must be always, new or never, not 'sometimes'");
+    CHECK(usage_error_of({"sub", "-t", "$share/g/a", "--no-local"}) == "--no-local cannot go with a shared subscription ('$share/g/a')");
+    CHECK(usage_error_of({"sub", "-t", "a", "-V", "311", "--no-local"}) == "--no-local needs MQTT 5: leave -V out or give -V 5");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-V", "mqttv311", "-D", "publish", "content-type", "t"}) ==
+          "-D publish content-type needs MQTT 5: leave -V out or give -V 5");
+}
+
+TEST_CASE("MQTT 5: -D in an options file, the last value keeping its spaces", "[cli][mqtt5]")
+{
+    temp_file const file{"opts", "-t a\n-D publish user-property greeting hello world\n-D publish content-type text/plain\n-m x\n"};
+    auto const c = parsed({"pub", "-o", file.path().c_str()});
+    CHECK(c.v5.publish == mqtt::properties{user("greeting", "hello world"), text(mqtt::property_id::content_type, "text/plain")});
 }

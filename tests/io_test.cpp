@@ -36,11 +36,13 @@ struct broker_script {
     std::vector<std::uint16_t> ws_fail_statuses;
     int shutdowns = 0;
     std::size_t acks_read = 0;            ///< PUBACKs the client has read so far
+    mqtt::protocol_version version = mqtt::protocol_version::v311; ///< what the broker speaks
 };
 
 struct scripted_transport final : transport {
     scripted_transport(net::any_io_executor ex, broker_script& s) : script{s}, readable{ex}
     {
+        decoder.set_version(s.version);
         script.most_alive = std::max(script.most_alive, ++script.alive);
     }
     ~scripted_transport() override { --script.alive; }
@@ -112,7 +114,7 @@ struct scripted_transport final : transport {
     void send(mqtt::packet const& p)
     {
         mqtt::bytes out;
-        REQUIRE(!mqtt::encode(p, out));
+        REQUIRE(!mqtt::encode(p, out, script.version));
         send_bytes(std::move(out));
     }
     void send_bytes(mqtt::bytes b)
@@ -537,4 +539,76 @@ TEST_CASE("io: -W while reconnecting names the unacknowledged messages once", "[
     std::string const lost = "1 message not acknowledged by the broker";
     CHECK_THAT(text, Catch::Contains("wsmqtt: error: timed out after 1 s (" + lost + ")\n"));
     CHECK(text.find(lost) == text.rfind(lost)); // once
+}
+
+TEST_CASE("io: MQTT 5: a protocol error goes to the broker as DISCONNECT with its reason, then the close frame", "[io][mqtt5]")
+{
+    broker_script script;
+    script.version = mqtt::protocol_version::v5;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) // a topic alias we never allowed [MQTT-3.1.2-27]
+            t.send(mqtt::publish{"t", "x", mqtt::qos::at_most_once, false, false, 0, {{mqtt::property_id::topic_alias, 1}}});
+    };
+    auto cfg = sub_config();
+    cfg.version = mqtt::protocol_version::v5;
+    captured err{2};
+    CHECK(run_against(script, cfg) == 5);
+    CHECK(err.text() == "wsmqtt: error: protocol error: a Topic Alias we did not allow, or one never set\n");
+    auto const sent = all_of<mqtt::disconnect>(script.received);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].reason_code == 0x94); // topic alias invalid [MQTT-4.13.1-1]
+    CHECK(script.ws_fail_statuses == std::vector<std::uint16_t>{1002});
+}
+
+TEST_CASE("io: MQTT 5: a message the broker refuses is an error naming the reason (exit 17)", "[io][mqtt5]")
+{
+    broker_script script;
+    script.version = mqtt::protocol_version::v5;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        if (auto const* m = std::get_if<mqtt::publish>(&p))
+            t.send(mqtt::puback{m->packet_id, 0x87, {{mqtt::property_id::reason_string, 0, "not yours"}}});
+    };
+    auto cfg = pub_config("x");
+    cfg.version = mqtt::protocol_version::v5;
+    captured err{2};
+    CHECK(run_against(script, cfg) == 17);
+    CHECK(err.text() == "wsmqtt: error: the broker refused the message: 0x87 not authorized (\"not yours\")\n");
+    CHECK(std::holds_alternative<mqtt::disconnect>(script.received.back())); // still a polite end
+}
+
+TEST_CASE("io: MQTT 5: with some subscriptions refused the others stand (a warning), with all refused exit 6", "[io][mqtt5]")
+{
+    auto const granting = [](std::vector<std::uint8_t> codes) {
+        return [codes](mqtt::packet const& p, scripted_transport& t) {
+            if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+            if (auto const* s = std::get_if<mqtt::subscribe>(&p)) {
+                t.send(mqtt::suback{s->packet_id, codes, {{mqtt::property_id::reason_string, 0, "acl"}}});
+                if (codes.front() < 0x80) t.send(mqtt::publish{"a", "ok", mqtt::qos::at_most_once, false, false, 0});
+            }
+        };
+    };
+    auto cfg = sub_config({"a", "b"});
+    cfg.version = mqtt::protocol_version::v5;
+    cfg.count = 1;
+    {
+        broker_script script;
+        script.version = mqtt::protocol_version::v5;
+        script.on_packet = granting({0x00, 0x87});
+        captured out{1};
+        captured err{2};
+        CHECK(run_against(script, cfg) == 0);
+        CHECK(out.text() == "Topic: a | ok\n");
+        CHECK(err.text() == "wsmqtt: warning: subscription to 'b' refused by the broker: 0x87 not authorized (\"acl\"); the others stand\n");
+    }
+    {
+        broker_script script;
+        script.version = mqtt::protocol_version::v5;
+        script.on_packet = granting({0x87, 0xA2});
+        captured err{2};
+        CHECK(run_against(script, cfg) == 6);
+        CHECK(err.text() == "wsmqtt: error: every subscription refused by the broker: 'a' (0x87 not authorized (\"acl\")), 'b' (0xA2 "
+                            "wildcard subscriptions not supported (\"acl\"))\n");
+    }
 }

@@ -90,7 +90,55 @@ TEST_CASE("time fields %I %U and @ strftime fields with @N and @@", "[output]")
 
 TEST_CASE("MQTT 5 property specifiers print nothing for 3.1.1 messages", "[output]")
 {
-    CHECK(render("[%C%R%P%A]", sample) == "[]\n");
+    CHECK(render("[%C%R%P%A%D%E%F%S]", sample) == "[]\n");
+}
+
+namespace {
+
+using wsmqtt::mqtt::property;
+using wsmqtt::mqtt::property_id;
+
+/// A message with every property a broker may send a client, user properties repeated and
+/// two subscription identifiers (it matched two subscriptions).
+publish with_properties()
+{
+    auto m = sample;
+    m.props = {property{property_id::subscription_identifier, 7},
+               property{property_id::user_property, 0, "a", "1"},
+               property{property_id::content_type, 0, "text/plain"},
+               property{property_id::user_property, 0, "b", "2"},
+               property{property_id::user_property, 0, "a", "3"},
+               property{property_id::response_topic, 0, "replies/1"},
+               property{property_id::correlation_data, 0, std::string{"\x00\xff", 2}},
+               property{property_id::message_expiry_interval, 60},
+               property{property_id::payload_format_indicator, 1},
+               property{property_id::topic_alias, 4},
+               property{property_id::subscription_identifier, 9}};
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("MQTT 5 properties in -F as mosquitto_sub prints them, %S gives every identifier", "[output]")
+{
+    auto const m = with_properties();
+    CHECK(render("%A|%C|%E|%F|%P|%R|%S", m) == "4|text/plain|60|1|a:1 b:2 a:3|replies/1|7,9\n");
+    CHECK(render("%D", m) == std::string{"\x00\xff\n", 3}); // raw bytes, as mosquitto_sub
+    CHECK(render("[%-12C][%5E]", m) == "[text/plain  ][   60]\n");
+}
+
+TEST_CASE("json output: a properties object with the spec's names, binary-safe and in order", "[output]")
+{
+    CHECK(render("%j", with_properties()) ==
+          R"({"tst":"2026-11-26T01:02:03.123456Z","topic":"demo/hello","qos":1,"retain":true,"payloadlen":17,"mid":12,)"
+          R"("properties":{"payload-format-indicator":1,"message-expiry-interval":60,"topic-alias":4,"content-type":"text/plain",)"
+          R"("response-topic":"replies/1","correlation-data":"AP8=","subscription-identifier":[7,9],)"
+          R"("user-properties":[{"a":"1"},{"b":"2"},{"a":"3"}]},"payload":"hello from wsmqtt"})"
+          "\n");
+    auto only_user = sample;
+    only_user.props = {property{property_id::user_property, 0, "q\"", "\n"}};
+    CHECK(render("%j", only_user).find(R"("properties":{"user-properties":[{"q\"":"\n"}]},)") != std::string::npos);
+    CHECK(is_json(render("%j", with_properties())));
 }
 
 TEST_CASE("%j is one JSON object: time, topic, qos, retain, length, id, payload", "[output]")

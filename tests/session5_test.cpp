@@ -221,3 +221,149 @@ TEST_CASE("MQTT 3.1.1: a DISCONNECT from the server is still a protocol error (�
     REQUIRE(f);
     CHECK(std::get<session_failed>(*f).ec == errc::server_only_packet);
 }
+
+TEST_CASE("MQTT 5: we tell the broker why we close: DISCONNECT 0x94, 0x93, 0x81 [MQTT-4.13.1-1]", "[session5]")
+{
+    auto const reason_sent = [](harness5& h) {
+        auto const out = h.sent();
+        REQUIRE(out.size() == 1);
+        return std::get<disconnect>(out[0]).reason_code;
+    };
+    SECTION("a topic alias above our maximum")
+    {
+        harness5 h{{number(property_id::topic_alias_maximum, 2)}};
+        (void)h.accepted();
+        h.broker_sends(message("t", qos::at_most_once, {number(property_id::topic_alias, 3)}));
+        CHECK(h.single_failure().ec == errc::invalid_topic_alias);
+        CHECK(reason_sent(h) == 0x94);
+    }
+    SECTION("more unacknowledged QoS 1 and 2 messages than our Receive Maximum (§3.3.4)")
+    {
+        harness5 h{{number(property_id::receive_maximum, 2)}};
+        (void)h.accepted();
+        auto one = message("t", qos::at_least_once);
+        one.packet_id = 1;
+        auto two = message("t", qos::exactly_once);
+        two.packet_id = 2;
+        h.broker_sends(one);
+        h.broker_sends(two);
+        auto const taken = h.events(); // taken: the QoS 1 one is acknowledged, the QoS 2 one awaits PUBREL
+        CHECK(taken.size() == 2);
+        (void)h.sent();
+        auto three = message("t", qos::at_least_once);
+        three.packet_id = 3;
+        h.broker_sends(three); // two unacknowledged now: allowed
+        CHECK(h.sent().empty());
+        auto four = message("t", qos::at_least_once);
+        four.packet_id = 4;
+        h.broker_sends(four); // three
+        auto const e = h.events();
+        REQUIRE(e.size() == 2);
+        CHECK(std::get<session_failed>(e[1]).ec == errc::receive_maximum_exceeded);
+        // The message before the failure is not acknowledged either: the connection is failing.
+        CHECK(reason_sent(h) == 0x93);
+    }
+    SECTION("a malformed packet")
+    {
+        harness5 h;
+        (void)h.accepted();
+        h.s.receive(wsmqtt::test::b({0x40, 0x01, 0x00}), h.now); // PUBACK too short
+        CHECK(h.single_failure().ec == errc::malformed_packet);
+        CHECK(reason_sent(h) == 0x81);
+    }
+    SECTION("not before CONNACK, nor when the broker ended it")
+    {
+        harness5 h;
+        h.s.start(h.now);
+        (void)h.sent();
+        h.broker_sends(suback{1, {0}});
+        CHECK(h.single_failure().ec == errc::connack_not_first);
+        CHECK(h.sent().empty());
+        harness5 g;
+        (void)g.accepted();
+        g.broker_sends(disconnect{0x8B});
+        CHECK(g.single_failure().ec == errc::disconnected_by_broker);
+        CHECK(g.sent().empty());
+    }
+}
+
+TEST_CASE("MQTT 5: an outgoing topic alias carries the topic once per connection, then alone (§3.3.2.3.4)", "[session5]")
+{
+    harness5 h;
+    (void)h.accepted({number(property_id::topic_alias_maximum, 5)});
+    auto const aliased = [](std::string topic) { return message(std::move(topic), qos::at_least_once, {number(property_id::topic_alias, 5)}); };
+    (void)h.s.publish(aliased("sensors/a"), h.now);
+    (void)h.s.publish(aliased("sensors/a"), h.now);
+    (void)h.s.publish(aliased("sensors/b"), h.now); // another topic: set again
+    (void)h.s.publish(aliased("sensors/b"), h.now);
+    auto const out = h.sent();
+    REQUIRE(out.size() == 4);
+    CHECK(std::get<publish>(out[0]).topic == "sensors/a");
+    CHECK(std::get<publish>(out[1]).topic.empty());
+    CHECK(std::get<publish>(out[2]).topic == "sensors/b");
+    CHECK(std::get<publish>(out[3]).topic.empty());
+    // None above the broker's Topic Alias Maximum, none when it named none [MQTT-3.2.2-17/18].
+    harness5 g;
+    (void)g.accepted();
+    CHECK(g.s.publish(aliased("t"), g.now).ec == errc::topic_alias_not_allowed);
+    CHECK(g.s.in_flight() == 0);
+}
+
+TEST_CASE("MQTT 5: messages sent again after a reconnect carry their topic with the alias [MQTT-3.3.2-7]", "[session5]")
+{
+    harness5 h{};
+    h.s.start(h.now);
+    (void)h.sent();
+    h.broker_sends(connack{false, 0, {number(property_id::topic_alias_maximum, 5)}});
+    (void)h.events();
+    auto const aliased = message("sensors/a", qos::at_least_once, {number(property_id::topic_alias, 1)});
+    (void)h.s.publish(aliased, h.now);
+    (void)h.s.publish(aliased, h.now);
+    CHECK(h.sent().size() == 2);
+    h.s.on_connection_lost();
+    h.s.start(h.now);
+    (void)h.sent();
+    h.broker_sends(connack{false, 0, {number(property_id::topic_alias_maximum, 5)}});
+    auto const again = h.sent(); // clean start: both published again as new messages
+    REQUIRE(again.size() == 2);
+    CHECK(std::get<publish>(again[0]).topic == "sensors/a");
+    CHECK(std::get<publish>(again[1]).topic.empty());
+}
+
+TEST_CASE("MQTT 5: an Assigned Client Identifier is the session's from then on [MQTT-3.2.2-16]", "[session5]")
+{
+    harness5 h;
+    (void)h.accepted({text(property_id::assigned_client_identifier, "auto-7")});
+    CHECK(h.s.client_id() == "auto-7");
+    h.s.on_connection_lost();
+    h.s.start(h.now);
+    auto const out = h.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(std::get<wsmqtt::mqtt::connect>(out[0]).client_id == "auto-7");
+}
+
+TEST_CASE("MQTT 5: SUBSCRIBE, UNSUBSCRIBE and DISCONNECT carry the properties and options asked for", "[session5]")
+{
+    connect c = harness5::options({}).connect;
+    session s{session_options{c, 5s, default_max_packet_size, {number(property_id::session_expiry_interval, 0)}}};
+    s.start({});
+    bytes ack;
+    REQUIRE_FALSE(encode(connack{}, ack, v5));
+    s.receive(ack, {});
+    s.output().clear();
+    (void)s.subscribe({{"a/#", qos::at_least_once, true, true, 2}}, {}, {number(property_id::subscription_identifier, 9)});
+    (void)s.unsubscribe({"b"}, {}, {property{property_id::user_property, 0, "k", "v"}});
+    s.disconnect({});
+    decoder d{default_max_packet_size, v5};
+    d.feed(s.output());
+    std::error_code ec;
+    auto const sub = d.next(ec);
+    auto const unsub = d.next(ec);
+    auto const bye = d.next(ec);
+    REQUIRE((sub && unsub && bye));
+    auto const& subscribe_packet = std::get<subscribe>(*sub);
+    CHECK(subscribe_packet.subscriptions.front() == subscription{"a/#", qos::at_least_once, true, true, 2});
+    CHECK(subscribe_packet.props == properties{number(property_id::subscription_identifier, 9)});
+    CHECK(std::get<unsubscribe>(*unsub).props == properties{property{property_id::user_property, 0, "k", "v"}});
+    CHECK(std::get<disconnect>(*bye).props == properties{number(property_id::session_expiry_interval, 0)});
+}

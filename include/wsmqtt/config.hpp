@@ -55,6 +55,20 @@ struct proxy {
 
 enum class command { sub, pub };
 
+/// MQTT 5 (-V 5): the properties of each packet we send, from -D and the named flags (-x,
+/// --user-property, --content-type…), and the options of each subscription. Empty with 3.1.1.
+/// The Will Properties are in config::will.
+struct mqtt5_options {
+    mqtt::properties connect;
+    mqtt::properties publish;
+    mqtt::properties subscribe;
+    mqtt::properties unsubscribe;
+    mqtt::properties disconnect;
+    bool no_local = false;            ///< --no-local: not our own messages back [MQTT-3.8.3-3]
+    bool retain_as_published = false; ///< --retain-as-published
+    std::uint8_t retain_handling = 0; ///< --retain-handling: 0 always, 1 new subscriptions only, 2 never
+};
+
 /// Where the message of -m, -f, -s or -n comes from. The parser only names it; the run reads it
 /// (read_payload), so that the config stays as parsed.
 struct payload_source {
@@ -82,7 +96,8 @@ struct config {
     bool retry_first = false;       ///< keep trying when the first connection fails
     std::chrono::milliseconds reconnect_max{std::chrono::seconds{30}}; ///< longest wait between attempts
 
-    std::optional<mqtt::will> will;  ///< --will-topic, --will-payload, --will-qos, --will-retain
+    std::optional<mqtt::will> will;  ///< --will-topic, --will-payload, --will-qos, --will-retain; -D will …
+    mqtt5_options v5;                ///< MQTT 5 properties and subscription options
 
     // sub
     std::vector<std::string> topics; ///< filters for sub; at most one name for pub

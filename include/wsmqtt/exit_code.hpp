@@ -17,7 +17,8 @@ enum class exit_code : int {
     proxy = 7,                ///< the proxy refused, wants authentication, or cannot reach the broker
     output = 8,               ///< stdout could not be written (disk full, I/O error); not EPIPE
     internal = 9,             ///< out of memory, or a bug: an exception reached the top
-    connack_base = 10,        ///< 10 + N: broker refused CONNECT with return code N (11..15)
+    connack_base = 10,        ///< 10 + N: broker refused CONNECT with return code N (11..15); 16 another MQTT 5 reason
+    message_refused = 17,     ///< MQTT 5: the broker refused a message we published (PUBACK/PUBREC 0x80 or more)
     timeout = 27,             ///< -W seconds passed (mosquitto's code)
     signal_base = 128,        ///< 128 + N: pub interrupted by signal N before the broker had every message
 };

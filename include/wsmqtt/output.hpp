@@ -21,8 +21,11 @@ constexpr std::string_view json_format = "%j";
 using wall_time = std::chrono::system_clock::time_point;
 
 /// mosquitto_sub's -F language: `%` fields with optional `-`/`0` flags, width and `.precision`
-/// (`%t %p %q %r %l %m %x %X %I %U %j %J %%`, plus `%b` base64), `@` strftime fields with
-/// `@N` nanoseconds and `@@`, and the escapes `\n \t \r \0 \a \e \v \\`.
+/// (`%t %p %q %r %l %m %x %X %I %U %j %J %%`, plus `%b` base64), the MQTT 5 properties (`%A`
+/// topic alias, `%C` content type, `%D` correlation data, `%E` message expiry, `%F` payload
+/// format, `%P` user properties `k:v k:v`, `%R` response topic, `%S` subscription identifiers,
+/// comma-separated), `@` strftime fields with `@N` nanoseconds and `@@`, and the escapes
+/// `\n \t \r \0 \a \e \v \\`.
 class output_format {
 public:
     /// Compiles `spec`; a newline is appended to each message unless `no_newline`.
@@ -43,7 +46,10 @@ public:
 private:
     enum class field {
         literal, topic, payload, qos, retain, length, packet_id, hex_lower, hex_upper, base64,
-        iso_time, unix_time, json, json_raw, strftime, nanoseconds, nothing,
+        iso_time, unix_time, json, json_raw, strftime, nanoseconds,
+        // MQTT 5 properties (nothing when a message has none)
+        topic_alias, content_type, correlation_data, message_expiry, payload_format, user_properties, response_topic,
+        subscription_ids,
     };
     struct token {
         field kind = field::literal;

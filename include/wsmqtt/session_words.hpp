@@ -29,4 +29,15 @@ struct session_context {
 /// other refusal is 16.
 [[nodiscard]] exit_code connack_exit_code(std::uint8_t reason_code) noexcept;
 
+/// MQTT 5 properties for -d: `content-type='text/plain' user-property 'a'='1'
+/// correlation-data=hex:00ff`; authentication data by its size only.
+[[nodiscard]] std::string properties_words(mqtt::properties const& props);
+
+/// What an MQTT 5 CONNACK allows, defaults included (§3.2.2.3): "maximum QoS 2, retain yes, …".
+[[nodiscard]] std::string connack_limits_words(mqtt::connack const& c, std::uint16_t our_keepalive);
+
+/// An MQTT 5 reason code in words, with what the broker said of it: `0x87 not authorized ("bad
+/// credentials")`, and `: use other.example` for a Server Reference.
+[[nodiscard]] std::string reason_words(std::uint8_t code, mqtt::properties const& props);
+
 } // namespace wsmqtt

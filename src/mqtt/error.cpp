@@ -44,6 +44,8 @@ public:
         case errc::acknowledgement_out_of_order: return "an acknowledgement that does not fit the message's QoS flow";
         case errc::disconnected_by_broker: return "the broker ended the session (DISCONNECT)";
         case errc::invalid_topic_alias: return "a Topic Alias we did not allow, or one never set";
+        case errc::receive_maximum_exceeded: return "the broker sent more unacknowledged QoS 1/2 messages than our Receive Maximum";
+        case errc::topic_alias_not_allowed: return "the topic alias is above the broker's Topic Alias Maximum";
         case errc::unexpected_auth: return "AUTH from the broker, although we named no authentication method";
         case errc::qos_not_supported: return "the broker does not support this QoS (its Maximum QoS)";
         case errc::retain_not_supported: return "the broker does not support retained messages";

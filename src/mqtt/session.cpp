@@ -29,10 +29,34 @@ std::uint32_t number_of(properties const& props, property_id id, std::uint32_t o
     return p ? p->number : otherwise;
 }
 
+/// The reason code of the DISCONNECT that closes a connection for `ec` (§3.14.2.1); 0 when we
+/// send none (the broker ended it, or the network did).
+std::uint8_t disconnect_reason(std::error_code ec) noexcept
+{
+    if (ec.category() != mqtt_category()) return 0;
+    switch (static_cast<errc>(ec.value())) {
+    case errc::malformed_remaining_length: case errc::malformed_packet: case errc::invalid_packet_type: case errc::invalid_flags:
+    case errc::invalid_qos: case errc::invalid_utf8: case errc::string_too_long: case errc::invalid_return_code:
+    case errc::invalid_connack_flags: case errc::malformed_properties: case errc::zero_packet_id:
+        return 0x81; // malformed packet
+    case errc::packet_too_large: return 0x95;
+    case errc::receive_maximum_exceeded: return 0x93;
+    case errc::invalid_topic_alias: return 0x94;
+    case errc::invalid_topic: return 0x90; // topic name invalid
+    case errc::connack_timeout: case errc::pingresp_timeout: case errc::connection_refused: case errc::disconnected_by_broker:
+    case errc::not_connected: case errc::no_packet_id_available:
+        return 0;
+    default: return 0x82; // protocol error
+    }
+}
+
 } // namespace
 
 session::session(session_options options)
-    : options_{std::move(options)}, decoder_{options_.max_packet_size, options_.connect.version}, keep_alive_{options_.connect.keep_alive}
+    : options_{std::move(options)}
+    , decoder_{options_.max_packet_size, options_.connect.version}
+    , keep_alive_{options_.connect.keep_alive}
+    , receive_maximum_{static_cast<std::uint16_t>(number_of(options_.connect.props, property_id::receive_maximum, 65535))}
 {
 }
 
@@ -49,7 +73,10 @@ void session::start(time_point now)
     broker_max_packet_size_ = max_remaining_length + 5;
     broker_max_qos_ = 2;
     broker_retain_ = true;
+    broker_topic_alias_maximum_ = 0;
     aliases_.clear(); // Topic Aliases do not outlive their connection [MQTT-3.3.2-7]
+    aliases_out_.clear();
+    unacknowledged_qos1_ = 0;
     if (options_.connect.clean_session) {
         // CleanSession=1: the previous session's state is not reused [MQTT-3.1.2-6]. Messages
         // the broker has not acknowledged go out again as new ones (at least once); those it
@@ -147,7 +174,7 @@ void session::handle(packet&& p, time_point now)
                 if (a.return_codes.size() != it->second.size())
                     return fail(errc::suback_count_mismatch); // [MQTT-3.9.3-1]
                 events_.emplace_back(
-                    subscribe_complete{a.packet_id, std::move(it->second), std::move(a.return_codes)});
+                    subscribe_complete{a.packet_id, std::move(it->second), std::move(a.return_codes), std::move(a.props)});
                 pending_subscribe_.erase(it);
                 release_packet_id(a.packet_id);
             },
@@ -182,6 +209,9 @@ void session::on_connack(connack const& c, time_point now)
     broker_max_packet_size_ = number_of(c.props, property_id::maximum_packet_size, max_remaining_length + 5);
     broker_max_qos_ = static_cast<std::uint8_t>(number_of(c.props, property_id::maximum_qos, 2));
     broker_retain_ = number_of(c.props, property_id::retain_available, 1) != 0;
+    broker_topic_alias_maximum_ = static_cast<std::uint16_t>(number_of(c.props, property_id::topic_alias_maximum, 0));
+    // An empty client id was given one: later connections resume the session with it [MQTT-3.2.2-16].
+    if (auto const* assigned = find(c.props, property_id::assigned_client_identifier)) options_.connect.client_id = assigned->value;
     state_ = state::connected;
     events_.emplace_back(connected{c.session_present, c.props});
     if (!options_.connect.clean_session) resend_unacknowledged(now);
@@ -198,6 +228,11 @@ void session::on_publish(mqtt::publish&& m, time_point now)
         send(pubrec{m.packet_id}, now);
         return;
     }
+    if (m.qos == qos::at_least_once) ++unacknowledged_qos1_;
+    // MQTT 5: no more unacknowledged at once than our Receive Maximum (§3.3.4): a QoS 2 message
+    // counts until its PUBREL.
+    if (m.qos != qos::at_most_once && unacknowledged_qos1_ + received_qos2_.size() > receive_maximum_)
+        return fail(errc::receive_maximum_exceeded);
     events_.emplace_back(message_received{std::move(m)});
 }
 
@@ -237,7 +272,7 @@ void session::resend_unacknowledged(time_point now)
             send(pubrel{o->message.packet_id}, now);
         } else {
             packet copy{o->message};
-            std::get<mqtt::publish>(copy).dup = true;
+            std::get<mqtt::publish>(copy).dup = true; // its Topic Alias, if any, is set again: aliases_out_ is new
             [[maybe_unused]] auto const ec = send_publish(copy, o->large, now); // it was valid when first sent
             assert(!ec);
         }
@@ -313,26 +348,41 @@ request session::publish(mqtt::publish message, std::shared_ptr<std::string cons
     return {id, {}};
 }
 
-std::error_code session::send_publish(packet const& p, std::shared_ptr<std::string const> const& large, time_point now)
+std::error_code session::send_publish(packet& p, std::shared_ptr<std::string const> const& large, time_point now)
 {
-    auto const before = output_.size();
-    if (auto const ec = encode_publish_head(p, large ? large->size() : 0, output_, version())) return ec;
-    if (output_.size() - before + (large ? large->size() : 0) > broker_max_packet_size_) {
-        output_.resize(before); // never larger than the broker's Maximum Packet Size [MQTT-3.2.2-15]
-        return errc::packet_too_large_for_broker;
+    auto& message = std::get<mqtt::publish>(p);
+    // MQTT 5: a Topic Alias the broker already maps to this topic goes alone (§3.3.2.3.4); none
+    // above the broker's Topic Alias Maximum, none if it named none [MQTT-3.2.2-17/18].
+    std::optional<std::uint16_t> alias;
+    bool alias_only = false;
+    if (auto const* a = find(message.props, property_id::topic_alias)) {
+        if (a->number > broker_topic_alias_maximum_) return errc::topic_alias_not_allowed;
+        alias = static_cast<std::uint16_t>(a->number);
+        auto const known = aliases_out_.find(*alias);
+        alias_only = known != aliases_out_.end() && known->second == message.topic;
     }
-    if (large) attachments_.push_back({output_.size(), large});
-    if (trace_) trace_(direction::sent, p, large ? large->size() : 0);
+    auto const topic = alias_only ? std::exchange(message.topic, {}) : std::string{};
+    auto const before = output_.size();
+    auto ec = encode_publish_head(p, large ? large->size() : 0, output_, version());
+    if (!ec && output_.size() - before + (large ? large->size() : 0) > broker_max_packet_size_) {
+        output_.resize(before); // never larger than the broker's Maximum Packet Size [MQTT-3.2.2-15]
+        ec = errc::packet_too_large_for_broker;
+    }
+    if (!ec && large) attachments_.push_back({output_.size(), large});
+    if (!ec && trace_) trace_(direction::sent, p, large ? large->size() : 0);
+    if (alias_only) message.topic = topic;
+    if (ec) return ec;
+    if (alias && !alias_only) aliases_out_[*alias] = message.topic; // the broker maps it from now on
     last_sent_ = now;
     return {};
 }
 
-request session::subscribe(std::vector<subscription> subscriptions, time_point now)
+request session::subscribe(std::vector<subscription> subscriptions, time_point now, properties props)
 {
     if (state_ != state::connected) return {0, errc::not_connected};
     auto const id = allocate_packet_id();
     if (id == 0) return {0, errc::no_packet_id_available};
-    mqtt::subscribe s{id, std::move(subscriptions)};
+    mqtt::subscribe s{id, std::move(subscriptions), std::move(props)};
     if (auto ec = encode(s, output_, version())) {
         release_packet_id(id);
         return {0, ec};
@@ -343,12 +393,12 @@ request session::subscribe(std::vector<subscription> subscriptions, time_point n
     return {id, {}};
 }
 
-request session::unsubscribe(std::vector<std::string> filters, time_point now)
+request session::unsubscribe(std::vector<std::string> filters, time_point now, properties props)
 {
     if (state_ != state::connected) return {0, errc::not_connected};
     auto const id = allocate_packet_id();
     if (id == 0) return {0, errc::no_packet_id_available};
-    mqtt::unsubscribe u{id, std::move(filters)};
+    mqtt::unsubscribe u{id, std::move(filters), std::move(props)};
     if (auto ec = encode(u, output_, version())) {
         release_packet_id(id);
         return {0, ec};
@@ -362,7 +412,7 @@ request session::unsubscribe(std::vector<std::string> filters, time_point now)
 void session::disconnect(time_point now)
 {
     if (state_ != state::connected && state_ != state::awaiting_connack) return;
-    send(mqtt::disconnect{}, now);
+    send(mqtt::disconnect{0, version() == protocol_version::v5 ? options_.disconnect_props : properties{}}, now);
     state_ = state::disconnecting;
 }
 
@@ -373,6 +423,8 @@ std::optional<event> session::poll_event()
     events_.pop_front();
     // The message is handed over now: acknowledge it [MQTT-4.3.2-2, MQTT-4.3.3-2]. Not after
     // DISCONNECT, nor on a connection that failed: the broker then keeps it for the session.
+    if (auto const* m = std::get_if<message_received>(&e); m && m->message.qos == qos::at_least_once && unacknowledged_qos1_ > 0)
+        --unacknowledged_qos1_;
     if (auto const* m = std::get_if<message_received>(&e); m && state_ == state::connected) {
         if (m->message.qos == qos::at_least_once) send(puback{m->message.packet_id}, last_input_);
         else if (m->message.qos == qos::exactly_once) send(pubrec{m->message.packet_id}, last_input_);
@@ -392,6 +444,9 @@ void session::send(packet const& p, time_point now)
 void session::fail(std::error_code ec, std::uint8_t connack_code, properties props)
 {
     if (state_ == state::failed) return;
+    // MQTT 5: the broker is told why we close, where a reason code says it [MQTT-4.13.1-1].
+    if (state_ == state::connected && version() == protocol_version::v5)
+        if (auto const reason = disconnect_reason(ec)) send(mqtt::disconnect{reason}, last_input_);
     state_ = state::failed;
     events_.emplace_back(session_failed{ec, connack_code, std::move(props)});
 }

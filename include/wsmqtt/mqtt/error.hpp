@@ -40,6 +40,8 @@ enum class errc {
     acknowledgement_out_of_order,   ///< PUBREC for QoS 1, PUBCOMP before PUBREL: the QoS flows disagree
     disconnected_by_broker,         ///< MQTT 5: a DISCONNECT from the broker, with a reason code (§3.14)
     invalid_topic_alias,            ///< MQTT 5: over our Topic Alias Maximum, or never set (§3.3.2.3.4)
+    receive_maximum_exceeded,       ///< MQTT 5: more QoS 1/2 messages unacknowledged than our Receive Maximum (§3.3.4)
+    topic_alias_not_allowed,        ///< MQTT 5: a Topic Alias over the broker's Topic Alias Maximum [MQTT-3.2.2-17/18]
     unexpected_auth,                ///< MQTT 5: AUTH although we named no Authentication Method
     qos_not_supported,              ///< MQTT 5: a QoS over the broker's Maximum QoS [MQTT-3.2.2-11]
     retain_not_supported,           ///< MQTT 5: retain where the broker has Retain Available 0 [MQTT-3.2.2-14]

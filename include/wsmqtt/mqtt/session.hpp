@@ -31,6 +31,7 @@ struct session_options {
     mqtt::connect connect;                           ///< sent on every start(); its version is the session's
     duration connack_timeout = std::chrono::seconds{10};
     std::size_t max_packet_size = default_max_packet_size;
+    properties disconnect_props; ///< MQTT 5: sent with our DISCONNECT (-D disconnect …)
 };
 
 // Events the session reports to its driver.
@@ -50,6 +51,7 @@ struct subscribe_complete {
     std::uint16_t packet_id = 0;
     std::vector<subscription> subscriptions; ///< as requested
     std::vector<std::uint8_t> return_codes;  ///< one per subscription, 0x80 = refused
+    properties props;                        ///< MQTT 5: the SUBACK's (a Reason String)
 };
 struct unsubscribe_complete { std::uint16_t packet_id = 0; };
 /// PUBACK, PUBREC or PUBCOMP for an identifier not in use: a harmless broker slip, ignored
@@ -92,8 +94,10 @@ public:
     void on_connection_lost();
 
     [[nodiscard]] request publish(mqtt::publish message, time_point now);
-    [[nodiscard]] request subscribe(std::vector<subscription> subscriptions, time_point now);
-    [[nodiscard]] request unsubscribe(std::vector<std::string> filters, time_point now);
+    /// MQTT 5: `props` go with the SUBSCRIBE or UNSUBSCRIBE (a Subscription Identifier, user
+    /// properties).
+    [[nodiscard]] request subscribe(std::vector<subscription> subscriptions, time_point now, properties props = {});
+    [[nodiscard]] request unsubscribe(std::vector<std::string> filters, time_point now, properties props = {});
     /// Queue DISCONNECT; nothing is sent after it [MQTT-3.14.4-2].
     void disconnect(time_point now);
 
@@ -123,6 +127,8 @@ public:
     /// MQTT 5: QoS 1 and 2 messages the broker takes unacknowledged at once (its Receive
     /// Maximum, §3.2.2.3.3); 65 535 otherwise.
     [[nodiscard]] std::uint16_t receive_maximum() const noexcept { return broker_receive_maximum_; }
+    /// The client identifier in use: ours, or the one the broker assigned [MQTT-3.2.2-16].
+    [[nodiscard]] std::string const& client_id() const noexcept { return options_.connect.client_id; }
     /// The keepalive in use: ours, or the broker's Server Keep Alive [MQTT-3.2.2-21].
     [[nodiscard]] std::uint16_t keep_alive() const noexcept { return keep_alive_; }
     /// DISCONNECT is queued or sent: the end of this connection is ours.
@@ -154,7 +160,8 @@ private:
     void send(packet const& p, time_point now);
     [[nodiscard]] request publish(mqtt::publish message, std::shared_ptr<std::string const> large, time_point now);
     /// Encodes a PUBLISH, its payload attached when `large`.
-    [[nodiscard]] std::error_code send_publish(packet const& p, std::shared_ptr<std::string const> const& large, time_point now);
+    /// MQTT 5: a topic the broker knows by its Topic Alias goes as the alias alone.
+    [[nodiscard]] std::error_code send_publish(packet& p, std::shared_ptr<std::string const> const& large, time_point now);
     void handle(packet&& p, time_point now);
     void on_connack(connack const& c, time_point now);
     void on_publish(mqtt::publish&& m, time_point now);
@@ -195,7 +202,11 @@ private:
     std::size_t broker_max_packet_size_ = max_remaining_length + 5;
     std::uint8_t broker_max_qos_ = 2;
     bool broker_retain_ = true;
-    std::map<std::uint16_t, std::string> aliases_; ///< incoming Topic Aliases, per connection
+    std::uint16_t broker_topic_alias_maximum_ = 0;
+    std::map<std::uint16_t, std::string> aliases_;     ///< incoming Topic Aliases, per connection
+    std::map<std::uint16_t, std::string> aliases_out_; ///< Topic Aliases the broker has from us, per connection
+    std::uint16_t receive_maximum_ = 65535; ///< ours (CONNECT): incoming QoS 1/2 unacknowledged at once
+    std::size_t unacknowledged_qos1_ = 0;   ///< incoming QoS 1 messages not yet taken (so not yet PUBACKed)
 
     time_point connack_deadline_{};
     time_point last_sent_{};
