@@ -106,8 +106,14 @@ failure describe(mqtt::session_failed const& e, session_context const& c)
                              : fmt::format("connection refused by broker: {}", mqtt::connect_return_code_text(e.connack_code));
         return {code, what + (credentials ? " (check the user name and password)" : "")};
     }
-    if (e.ec == errc::disconnected_by_broker)
-        return {disconnect_exit_code(e.connack_code), fmt::format("the broker ended the session: {}", reason_words(e.connack_code, e.props))};
+    if (e.ec == errc::disconnected_by_broker) {
+        auto words = fmt::format("the broker ended the session: {}", reason_words(e.connack_code, e.props));
+        // Reconnecting would take the session back from the client that took it over (and so
+        // on, for ever), or knock at a door the broker has said to leave: neither is retried.
+        bool const final = e.connack_code == 0x8E || e.connack_code == 0x9C || e.connack_code == 0x9D;
+        if (e.connack_code == 0x8E) words += " (another client connected with the same client id: give each its own -i)";
+        return {disconnect_exit_code(e.connack_code), std::move(words), final};
+    }
     if (e.ec == errc::connack_timeout)
         return {exit_code::network, fmt::format("no CONNACK from {} within {:g} s (--connect-timeout): is it an MQTT broker?", c.broker,
                                                 std::chrono::duration<double>(c.connect_timeout).count())};

@@ -181,7 +181,7 @@ bool supervisor::may_retry(failure const& f) const
     // After a connection that had succeeded, sub and pub -l reconnect on network failures;
     // anything else, or --no-reconnect, ends the run with the failure.
     bool const long_running = cfg_.command == command::sub || cfg_.line_mode;
-    return f.code == exit_code::network && long_running && !cfg_.no_reconnect && (was_connected_ || cfg_.retry_first);
+    return f.code == exit_code::network && !f.final && long_running && !cfg_.no_reconnect && (was_connected_ || cfg_.retry_first);
 }
 
 std::chrono::milliseconds supervisor::next_backoff()

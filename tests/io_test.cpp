@@ -612,3 +612,42 @@ TEST_CASE("io: MQTT 5: with some subscriptions refused the others stand (a warni
                             "wildcard subscriptions not supported (\"acl\"))\n");
     }
 }
+
+TEST_CASE("io: MQTT 5: a subscriber whose session another client took over says so and does not fight back", "[io][mqtt5]")
+{
+    broker_script script;
+    script.version = mqtt::protocol_version::v5;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::disconnect{0x8E});
+    };
+    auto cfg = sub_config();
+    cfg.version = mqtt::protocol_version::v5;
+    captured err{2};
+    CHECK(run_against(script, cfg) == 1);
+    CHECK(err.text() == "wsmqtt: error: the broker ended the session: 0x8E session taken over (another client connected with the same "
+                        "client id: give each its own -i)\n");
+    CHECK(script.connections == 1); // no reconnect: it would take the session back, and so on for ever
+    CHECK(all_of<mqtt::disconnect>(script.received).empty()); // nor a DISCONNECT after the broker's [MQTT-3.14.4-1]
+}
+
+TEST_CASE("io: MQTT 5: a subscriber reconnects after the broker shut down (0x8B)", "[io][mqtt5]")
+{
+    broker_script script;
+    script.version = mqtt::protocol_version::v5;
+    script.on_packet = [&script](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (!std::holds_alternative<mqtt::subscribe>(p)) return;
+        if (script.connections == 1) t.send(mqtt::disconnect{0x8B});
+        else t.send(mqtt::publish{"t", "back", mqtt::qos::at_most_once, false, false, 0});
+    };
+    auto cfg = sub_config();
+    cfg.version = mqtt::protocol_version::v5;
+    cfg.count = 1;
+    captured out{1};
+    captured err{2};
+    CHECK(run_against(script, cfg) == 0);
+    CHECK(out.text() == "Topic: t | back\n");
+    CHECK_THAT(err.text(), Catch::StartsWith("wsmqtt: the broker ended the session: 0x8B server shutting down; reconnecting in"));
+    CHECK(script.connections == 2);
+}

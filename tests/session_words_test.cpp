@@ -65,6 +65,40 @@ TEST_CASE("a broker's DISCONNECT (MQTT 5) is named, and a shutdown is retried as
     CHECK(shutdown.code == exit_code::network);
     CHECK(describe({errc::disconnected_by_broker, 0x82, {}}, context5()).code == exit_code::protocol);
     CHECK(describe({errc::disconnected_by_broker, 0x87, {}}, context5()).code == static_cast<exit_code>(15));
+    CHECK_FALSE(shutdown.final);
+}
+
+TEST_CASE("a broker's DISCONNECT that a reconnect cannot mend is final: taken over, go elsewhere", "[session_words]")
+{
+    auto const taken = describe({errc::disconnected_by_broker, 0x8E, {}}, context5());
+    CHECK(taken.message ==
+          "the broker ended the session: 0x8E session taken over (another client connected with the same client id: give each its own -i)");
+    CHECK(taken.final);
+    auto const moved = describe({errc::disconnected_by_broker, 0x9D, {{mqtt::property_id::server_reference, 0, "b2.example:8883"}}}, context5());
+    CHECK(moved.message == "the broker ended the session: 0x9D server moved: use b2.example:8883");
+    CHECK(moved.code == exit_code::network);
+    CHECK(moved.final);
+    CHECK(describe({errc::disconnected_by_broker, 0x9C, {}}, context5()).final);
+}
+
+TEST_CASE("MQTT 5 properties for -d, and what a CONNACK allows with its defaults", "[session_words]")
+{
+    using mqtt::property_id;
+    CHECK(properties_words({{property_id::content_type, 0, "text/plain"},
+                            {property_id::user_property, 0, "a", "1"},
+                            {property_id::correlation_data, 0, std::string{"\x00\xff", 2}},
+                            {property_id::authentication_data, 0, "secret"},
+                            {property_id::receive_maximum, 5}}) ==
+          "content-type='text/plain' user-property 'a'='1' correlation-data=hex:00ff authentication-data=(6 bytes) receive-maximum=5");
+    CHECK(connack_limits_words({}, 60) ==
+          "maximum QoS 2, retain yes, wildcard subscriptions yes, shared subscriptions yes, subscription identifiers yes, receive maximum "
+          "65535, maximum packet size no limit, topic alias maximum 0, keepalive 60 s, session expiry as asked");
+    CHECK(connack_limits_words({false, 0, {{property_id::maximum_qos, 1}, {property_id::server_keep_alive, 20},
+                                           {property_id::assigned_client_identifier, 0, "auto-1"}, {property_id::retain_available, 0}}},
+                               60) ==
+          "maximum QoS 1, retain no, wildcard subscriptions yes, shared subscriptions yes, subscription identifiers yes, receive maximum "
+          "65535, maximum packet size no limit, topic alias maximum 0, keepalive 20 s (the broker's), session expiry as asked, assigned "
+          "client id 'auto-1'");
 }
 
 TEST_CASE("timeouts name the broker and the limit", "[session_words]")

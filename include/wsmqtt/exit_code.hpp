@@ -29,6 +29,9 @@ enum class exit_code : int {
 struct failure {
     exit_code code = exit_code::network;
     std::string message;
+    /// A network failure that trying again would not mend (MQTT 5: the broker said to go
+    /// elsewhere, or another client took the session over): no reconnect.
+    bool final = false;
 };
 
 } // namespace wsmqtt
