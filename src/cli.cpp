@@ -210,6 +210,10 @@ void add_common_options(option_adder& app, raw_options& o)
     app.add_option("-V,--protocol-version", o.protocol_version, "mqttv5 (5), mqttv311 (311, the default) or mqttv31 (31)")->group("Session");
     app.add_option("-x,--session-expiry", o.session_expiry, "MQTT 5: keep the session this long after a disconnect (never: for ever; needs -i)")
         ->type_name("SECONDS")->group("MQTT 5");
+    app.add_option("--auth-method", o.auth_method, "MQTT 5 enhanced authentication: the method, e.g. SCRAM-SHA-256 (single step)")
+        ->group("MQTT 5");
+    app.add_option("--auth-data", o.auth_data, "MQTT 5 enhanced authentication: the data sent with CONNECT (text, hex:… or base64:…)")
+        ->group("MQTT 5");
     app.add_option("-D,--property", o.property_help,
                    "MQTT 5 property: COMMAND PROPERTY VALUE, COMMAND one of connect, publish, subscribe, unsubscribe, "
                    "disconnect, will (repeatable; user-property takes KEY VALUE; binary values as hex:… or base64:…)")

@@ -51,6 +51,8 @@ struct raw_options {
     std::vector<std::vector<std::string>> properties; ///< -D COMMAND PROPERTY VALUE (user-property: KEY VALUE)
     std::vector<std::string> property_help;           ///< never filled: -D is taken out before CLI11 (for --help)
     std::optional<std::string> session_expiry;        ///< -x
+    std::optional<std::string> auth_method;
+    std::optional<std::string> auth_data;
     std::vector<std::string> user_properties;         ///< KEY=VALUE
     std::optional<std::string> content_type;
     std::optional<std::string> response_topic;

@@ -208,6 +208,8 @@ std::vector<request> requests_of(raw_options const& o, command cmd)
         if (value) out.push_back({std::string{command}, std::string{property}, *value, {}, std::string{flag}});
     };
     named("connect", "session-expiry-interval", o.session_expiry, "-x");
+    named("connect", "authentication-method", o.auth_method, "--auth-method");
+    named("connect", "authentication-data", o.auth_data, "--auth-data");
     auto const packet = cmd == command::pub ? "publish" : "subscribe";
     for (auto const& kv : o.user_properties) {
         auto const eq = kv.find('=');
@@ -286,6 +288,10 @@ void validate_mqtt5(raw_options const& o, config& c)
             throw usage_error(fmt::format("{} is given twice ({} may appear once in a {})", r.label, r.name, cmd->packet));
         props.push_back(make_property(r, *id));
     }
+
+    // Authentication Data goes with its method (§3.1.2.11.10).
+    if (mqtt::find(c.v5.connect, property_id::authentication_data) && !mqtt::find(c.v5.connect, property_id::authentication_method))
+        throw usage_error("--auth-data needs --auth-method");
 
     // -c keeps the session: with MQTT 5 that takes a Session Expiry Interval, "never" unless -x
     // says (as mosquitto does); without one the broker ends the session at the disconnect.

@@ -114,6 +114,10 @@ failure describe(mqtt::session_failed const& e, session_context const& c)
         if (e.connack_code == 0x8E) words += " (another client connected with the same client id: give each its own -i)";
         return {disconnect_exit_code(e.connack_code), std::move(words), final};
     }
+    if (e.ec == errc::auth_step_unsupported)
+        return {connack_exit_code(0x8C), fmt::format("the broker asks for another step of {} authentication, which wsmqtt cannot answer: "
+                                                     "it sends --auth-data once (single-step methods only)",
+                                                     c.auth_method)};
     if (e.ec == errc::connack_timeout)
         return {exit_code::network, fmt::format("no CONNACK from {} within {:g} s (--connect-timeout): is it an MQTT broker?", c.broker,
                                                 std::chrono::duration<double>(c.connect_timeout).count())};

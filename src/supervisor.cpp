@@ -4,6 +4,7 @@
 #include "mqtt/overloaded.hpp"
 #include "race.hpp"
 #include "wsmqtt/mqtt/error.hpp"
+#include "wsmqtt/mqtt/properties.hpp"
 #include "wsmqtt/output.hpp"
 #include "wsmqtt/session_words.hpp"
 
@@ -283,8 +284,9 @@ void supervisor::on_event(mqtt::event& e)
 void supervisor::on_session_failed(mqtt::session_failed const& e)
 {
     if (!connection_) return;
+    auto const* method = mqtt::find(cfg_.v5.connect, mqtt::property_id::authentication_method);
     auto f = describe(e, {host_and_port(cfg_.endpoint), cfg_.connect_timeout, cfg_.keepalive, cfg_.max_packet_size,
-                          cfg_.username.has_value(), cfg_.version});
+                          cfg_.username.has_value(), cfg_.version, method ? method->value : std::string{}});
     // A WebSocket broker is told why we close when the fault is its (RFC 6455 §7.4.1).
     constexpr std::uint16_t protocol_error = 1002, too_big = 1009;
     std::uint16_t ws_status = 0;

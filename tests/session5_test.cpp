@@ -367,3 +367,38 @@ TEST_CASE("MQTT 5: SUBSCRIBE, UNSUBSCRIBE and DISCONNECT carry the properties an
     CHECK(std::get<unsubscribe>(*unsub).props == properties{property{property_id::user_property, 0, "k", "v"}});
     CHECK(std::get<disconnect>(*bye).props == properties{number(property_id::session_expiry_interval, 0)});
 }
+
+TEST_CASE("MQTT 5: enhanced authentication: one step only; a challenge or another method ends it (§4.12)", "[session5]")
+{
+    properties const method{text(property_id::authentication_method, "SCRAM-SHA-256"), text(property_id::authentication_data, "n,,n=u")};
+    SECTION("a challenge before CONNACK (AUTH 0x18) cannot be answered")
+    {
+        harness5 h{method};
+        h.s.start(h.now);
+        (void)h.sent();
+        h.broker_sends(auth{0x18, {text(property_id::authentication_method, "SCRAM-SHA-256")}});
+        CHECK(h.single_failure().ec == errc::auth_step_unsupported);
+    }
+    SECTION("re-authentication (AUTH 0x19) later neither")
+    {
+        harness5 h{method};
+        (void)h.accepted({text(property_id::authentication_method, "SCRAM-SHA-256")});
+        h.broker_sends(auth{0x19, {text(property_id::authentication_method, "SCRAM-SHA-256")}});
+        CHECK(h.single_failure().ec == errc::auth_step_unsupported);
+    }
+    SECTION("a CONNACK naming another method, or none [MQTT-4.12.0-5]")
+    {
+        harness5 h{method};
+        h.s.start(h.now);
+        (void)h.sent();
+        h.broker_sends(connack{false, 0});
+        CHECK(h.single_failure().ec == errc::auth_method_mismatch);
+    }
+    SECTION("the same method: connected")
+    {
+        harness5 h{method};
+        auto const e = h.accepted({text(property_id::authentication_method, "SCRAM-SHA-256")});
+        REQUIRE(e.size() == 1);
+        CHECK(std::holds_alternative<connected>(e[0]));
+    }
+}

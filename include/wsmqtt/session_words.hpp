@@ -19,6 +19,7 @@ struct session_context {
     std::size_t max_packet_size = 0;
     bool has_username = false;
     mqtt::protocol_version version = mqtt::protocol_version::v311;
+    std::string auth_method; ///< MQTT 5: --auth-method, if any
 };
 
 /// The error's line (without "wsmqtt: error: ") and the exit code it ends a run with.

@@ -46,6 +46,8 @@ public:
         case errc::invalid_topic_alias: return "a Topic Alias we did not allow, or one never set";
         case errc::receive_maximum_exceeded: return "the broker sent more unacknowledged QoS 1/2 messages than our Receive Maximum";
         case errc::topic_alias_not_allowed: return "the topic alias is above the broker's Topic Alias Maximum";
+        case errc::auth_step_unsupported: return "the broker asks for another step of the authentication";
+        case errc::auth_method_mismatch: return "the broker answered with another authentication method";
         case errc::unexpected_auth: return "AUTH from the broker, although we named no authentication method";
         case errc::qos_not_supported: return "the broker does not support this QoS (its Maximum QoS)";
         case errc::retain_not_supported: return "the broker does not support retained messages";

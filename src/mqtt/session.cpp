@@ -123,6 +123,9 @@ void session::handle(packet&& p, time_point now)
     if (state_ == state::disconnecting) return; // DISCONNECT is queued: nothing else matters
     if (state_ == state::awaiting_connack) {
         if (auto const* c = std::get_if<connack>(&p)) return on_connack(*c, now);
+        // Enhanced authentication: the broker may challenge before its CONNACK (§4.12).
+        if (std::holds_alternative<auth>(p) && find(options_.connect.props, property_id::authentication_method))
+            return fail(errc::auth_step_unsupported);
         return fail(errc::connack_not_first); // [MQTT-3.2.0-1]
     }
     std::visit(
@@ -190,8 +193,11 @@ void session::handle(packet&& p, time_point now)
                 if (version() != protocol_version::v5) return fail(errc::server_only_packet);
                 fail(errc::disconnected_by_broker, d.reason_code, std::move(d.props));
             },
-            // We name no Authentication Method, so a broker has no AUTH to send [MQTT-4.12.0-6/7].
-            [&](auth const&) { fail(errc::unexpected_auth); },
+            // Without an Authentication Method a broker has no AUTH to send [MQTT-4.12.0-6/7]; with
+            // one, we send its data once and answer no challenge (re-authentication included).
+            [&](auth const&) {
+                fail(find(options_.connect.props, property_id::authentication_method) ? errc::auth_step_unsupported : errc::unexpected_auth);
+            },
             // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ and DISCONNECT never flow to a client (§4.8).
             [&](auto const&) { fail(errc::server_only_packet); },
         },
@@ -203,6 +209,10 @@ void session::on_connack(connack const& c, time_point now)
     if (c.return_code != 0) return fail(errc::connection_refused, c.return_code, c.props); // [MQTT-3.2.2-5]
     if (c.session_present && options_.connect.clean_session)
         return fail(errc::session_present_on_clean); // [MQTT-3.2.2-1]
+    if (auto const* method = find(options_.connect.props, property_id::authentication_method)) {
+        auto const* theirs = find(c.props, property_id::authentication_method);
+        if (!theirs || theirs->value != method->value) return fail(errc::auth_method_mismatch); // [MQTT-4.12.0-5]
+    }
     // MQTT 5: the broker's limits hold for this connection (§3.2.2.3).
     keep_alive_ = static_cast<std::uint16_t>(number_of(c.props, property_id::server_keep_alive, keep_alive_)); // [MQTT-3.2.2-21]
     broker_receive_maximum_ = static_cast<std::uint16_t>(number_of(c.props, property_id::receive_maximum, 65535));

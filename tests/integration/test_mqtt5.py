@@ -95,6 +95,11 @@ class Mqtt5(BrokerTestCase):
         self.assertSingleError(got, 15, "the broker refused the connection: 0x87 not authorized (check the user name and password)")
         self.assertNotIn("wrong", got.stderr)
 
+    def test_an_authentication_method_the_broker_lacks_is_named(self):
+        got = run("pub", *self.ws(), "--auth-method", "SCRAM-SHA-256", "--auth-data", "base64:biwsbj11c2Vy",
+                  "-t", "a", "-m", "x")
+        self.assertSingleError(got, 14, "the broker refused the connection: 0x8C bad authentication method")
+
     def test_retain_handling_never_skips_the_retained_message(self):
         self.publish("-t", "v5/retained", "-m", "stale", "-r", "-q", "1")
         sub = Subscriber(*self.ws(), "-t", "v5/retained", "--retain-handling", "never", "-C", "1", "-v").ready()
