@@ -229,6 +229,41 @@ void add_common_options(option_adder& app, raw_options& o)
     app.add_flag("--quiet", o.quiet, "Print no error messages (the exit code still tells)")->group("Other");
 }
 
+/// -F, --json, -v, -N: how sub and rr print messages (`fallback`: without them).
+void add_output_options(option_adder& app, raw_options& o, std::string_view fallback)
+{
+    app.add_option("-F,--format", o.format, fmt::format("Output format (default '{}'; see README)", fallback))->group("Output");
+    app.add_flag("--json", o.json, "One JSON object per message and line; binary payloads in base64")->group("Output");
+    app.add_flag("-v,--verbose", o.verbose, "Print 'topic payload' (mosquitto_sub -v)")->group("Output");
+    app.add_flag("-N", o.no_newline, "Do not end each message with a newline")->group("Output");
+}
+
+/// -m, -f, -s, -n: the message of pub and rr.
+void add_message_options(option_adder& app, raw_options& o)
+{
+    app.add_option("-m,--message", o.message, "Message text")->group("Messages");
+    app.add_option("-f,--file", o.file, "Send the contents of this file (binary-safe)")->group("Messages");
+    app.add_flag("-s,--stdin-file", o.stdin_message, "Send all of standard input as one message")->group("Messages");
+    app.add_flag("-n,--null-message", o.null_message, "Send an empty message")->group("Messages");
+}
+
+/// The MQTT 5 properties of a message (pub, and rr's request); `response_topic`: the option
+/// that names the Response Topic (rr: -e).
+void add_message_property_options(option_adder& app, raw_options& o, std::string const& response_topic)
+{
+    app.add_option("--user-property", o.user_properties, "MQTT 5: a user property of each message, KEY=VALUE (repeatable, in order)")
+        ->group("MQTT 5")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--content-type", o.content_type, "MQTT 5: Content Type of the message, e.g. application/json")->group("MQTT 5");
+    app.add_option(response_topic, o.response_topic,
+                   response_topic == "--response-topic" ? "MQTT 5: Response Topic of the message"
+                                                        : "Topic of the answers: the request's Response Topic (default wsmqtt/rr/<client id>)")
+        ->group(response_topic == "--response-topic" ? "MQTT 5" : "Messages");
+    app.add_option("--correlation-data", o.correlation_data, "MQTT 5: Correlation Data: text, hex:… or base64:…")->group("MQTT 5");
+    app.add_option("--message-expiry", o.message_expiry, "MQTT 5: the broker drops the message if not delivered within this time")
+        ->type_name("SECONDS")->group("MQTT 5");
+    app.add_option("--payload-format", o.payload_format, "MQTT 5: utf8 (the payload is UTF-8 text) or unspecified")->group("MQTT 5");
+}
+
 void add_sub_options(option_adder& app, raw_options& o)
 {
     add_common_options(app, o);
@@ -243,10 +278,7 @@ void add_sub_options(option_adder& app, raw_options& o)
     app.add_flag("-R,--no-retained", o.skip_retained, "Do not print retained (stale) messages")->group("Messages");
     app.add_flag("--retained-only", o.retained_only, "Print retained messages only; exit at the first live one")->group("Messages");
     app.add_flag("--remove-retained", o.remove_retained, "Clear every retained message received (see -T)")->group("Messages");
-    app.add_option("-F,--format", o.format, "Output format (default 'Topic: %t | %p'; see README)")->group("Output");
-    app.add_flag("--json", o.json, "One JSON object per message and line; binary payloads in base64")->group("Output");
-    app.add_flag("-v,--verbose", o.verbose, "Print 'topic payload' (mosquitto_sub -v)")->group("Output");
-    app.add_flag("-N", o.no_newline, "Do not end each message with a newline")->group("Output");
+    add_output_options(app, o, "Topic: %t | %p");
     app.add_flag("--rate", o.rate, "Print messages/s and bytes/s received on stderr once a second")->group("Output");
     app.add_option("--user-property", o.user_properties, "MQTT 5: a user property of the SUBSCRIBE, KEY=VALUE (repeatable)")
         ->group("MQTT 5")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -268,26 +300,16 @@ void add_pub_options(option_adder& app, raw_options& o)
 {
     add_common_options(app, o);
     app.add_option("-t,--topic", o.topics, "Topic to publish to (no wildcards)")->group("Messages");
-    app.add_option("-m,--message", o.message, "Message text")->group("Messages");
-    app.add_option("-f,--file", o.file, "Send the contents of this file (binary-safe)")->group("Messages");
-    app.add_flag("-s,--stdin-file", o.stdin_message, "Send all of standard input as one message")->group("Messages");
+    add_message_options(app, o);
     app.add_flag("-l,--stdin-line", o.stdin_lines, "Send each line of standard input as a message, as lines arrive")->group("Messages");
     app.add_option("--topic-separator", o.topic_separator, "With -l: lines are TOPIC<SEP>PAYLOAD (e.g. ' ')")->group("Messages");
-    app.add_flag("-n,--null-message", o.null_message, "Send an empty message")->group("Messages");
     app.add_flag("-r,--retain", o.retain, "Ask the broker to retain the message")->group("Messages");
     app.add_option("--repeat", o.repeat, "Publish the message this many times")->type_name("INT")->group("Messages");
     app.add_flag_function("--progress,!--no-progress", [&o](std::int64_t n) { o.progress = n > 0; },
                           "Show progress on stderr (default: when it is a terminal and the input size is known)")
         ->group("Output");
     app.add_option("--repeat-delay", o.repeat_delay, "Seconds between repeated messages")->type_name("SECONDS")->group("Messages");
-    app.add_option("--user-property", o.user_properties, "MQTT 5: a user property of each message, KEY=VALUE (repeatable, in order)")
-        ->group("MQTT 5")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    app.add_option("--content-type", o.content_type, "MQTT 5: Content Type of the message, e.g. application/json")->group("MQTT 5");
-    app.add_option("--response-topic", o.response_topic, "MQTT 5: Response Topic of the message")->group("MQTT 5");
-    app.add_option("--correlation-data", o.correlation_data, "MQTT 5: Correlation Data: text, hex:… or base64:…")->group("MQTT 5");
-    app.add_option("--message-expiry", o.message_expiry, "MQTT 5: the broker drops the message if not delivered within this time")
-        ->type_name("SECONDS")->group("MQTT 5");
-    app.add_option("--payload-format", o.payload_format, "MQTT 5: utf8 (the payload is UTF-8 text) or unspecified")->group("MQTT 5");
+    add_message_property_options(app, o, "--response-topic");
     app.add_option("--topic-alias", o.topic_alias, "MQTT 5: Topic Alias: later messages (-l, --repeat) send the alias, not the topic")
         ->type_name("INT")->group("MQTT 5");
     app.add_option("-M,--max-inflight", o.max_inflight, "QoS 1/2 messages awaiting acknowledgement at once (default 20)")->type_name("INT")->group("Messages");
@@ -295,6 +317,23 @@ void add_pub_options(option_adder& app, raw_options& o)
                             "  wsmqtt pub -h broker.example -p 8080 -t demo/hello -m 'hello'\n"
                             "  wsmqtt pub -L wss://broker.example/mqtt -t firmware/v2 -f image.bin -q 1\n"
                             "  tail -F app.log | wsmqtt pub -h localhost -t logs/app -l -q 1   # a message per line\n"} +
+                environment_help);
+}
+
+void add_rr_options(option_adder& app, raw_options& o)
+{
+    add_common_options(app, o);
+    app.add_option("-t,--topic", o.topics, "Topic to send the request to")->group("Messages");
+    add_message_options(app, o);
+    app.add_option("-C,--count", o.count, "Wait for this many answers (default 1)")->type_name("INT")->group("Messages");
+    add_output_options(app, o, "%p");
+    add_message_property_options(app, o, "-e,--response-topic");
+    app.add_option("--retain-handling", o.retain_handling, "MQTT 5: retained answers never (default), new or always")->group("MQTT 5");
+    app.footer(std::string{"A request with a Response Topic and Correlation Data of its own (MQTT 5); only answers that carry\n"
+                            "the same Correlation Data are taken. Exit 27 when -W passes without them.\n"
+                            "Examples:\n"
+                            "  wsmqtt rr -h broker.example -t service/time -m now -W 5\n"
+                            "  wsmqtt rr -L ws://localhost:8080/mqtt -t calc/add -e calc/answers -m '{\"a\":1,\"b\":2}' --json\n"} +
                 environment_help);
 }
 
@@ -409,7 +448,7 @@ arguments gather_arguments(int argc, char const* const* argv)
 {
     std::vector<std::string> args(argv + 1, argv + argc);
     arguments result;
-    if (args.empty() || (args[0] != "sub" && args[0] != "pub")) {
+    if (args.empty() || (args[0] != "sub" && args[0] != "pub" && args[0] != "rr")) {
         for (auto& a : args) result.add(std::move(a));
         return result;
     }
@@ -496,10 +535,11 @@ parse_result parse_command_line(int argc, char const* const* argv)
     app.formatter(std::make_shared<help_formatter>());
     // An option given twice (options file, then command line) takes the last value.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    app.footer("Run 'wsmqtt sub --help' or 'wsmqtt pub --help' for the options of each.\n"
+    app.footer("Run 'wsmqtt sub --help', 'wsmqtt pub --help' or 'wsmqtt rr --help' for the options of each.\n"
                "Exit codes: 0 ok, 1 network, 2 usage, 3 TLS, 4 WebSocket, 5 protocol, 6 subscription refused, 7 proxy,\n"
-               "8 stdout not writable, 9 internal, 11-15 connection refused by the broker (CONNACK 1-5), 27 timeout (-W),\n"
-               "128+N pub ended by signal N before the broker had every message.");
+               "8 stdout not writable, 9 internal, 11-15 connection refused by the broker (CONNACK 1-5, or the MQTT 5\n"
+               "reason that means the same), 16 refused for another MQTT 5 reason, 17 a message refused (MQTT 5),\n"
+               "27 timeout (-W), 128+N pub ended by signal N before the broker had every message.");
 
     std::vector<std::string> const argv_list(argv + 1, argv + argc);
     bool const quiet = contains(argv_list, {"--quiet"});
@@ -509,14 +549,15 @@ parse_result parse_command_line(int argc, char const* const* argv)
     };
     // The command comes first; say what was typed instead of CLI11's "A subcommand is required".
     if (argv_list.empty()) return fail("say what to do: wsmqtt sub … to subscribe, wsmqtt pub … to publish (see wsmqtt --help)");
-    if (auto const& first = argv_list.front(); first != "sub" && first != "pub" && first != "--help" && first != "--version") {
-        auto const command = std::find_if(argv_list.begin(), argv_list.end(), [](auto const& a) { return a == "sub" || a == "pub"; });
+    if (auto const& first = argv_list.front(); first != "sub" && first != "pub" && first != "rr" && first != "--help" && first != "--version") {
+        auto const command =
+            std::find_if(argv_list.begin(), argv_list.end(), [](auto const& a) { return a == "sub" || a == "pub" || a == "rr"; });
         if (first.starts_with("-") && command != argv_list.end())
             return fail(fmt::format("options go after the command: wsmqtt {} {} …", *command, first));
         if (first.starts_with("-"))
             return fail(fmt::format("unknown option '{}'{} (see wsmqtt --help)", first, suggestion(first, {"--help", "--version"})));
-        return fail(fmt::format("unknown command '{}'{}: the commands are sub and pub (see wsmqtt --help)", first,
-                                suggestion(first, {"sub", "pub"})));
+        return fail(fmt::format("unknown command '{}'{}: the commands are sub, pub and rr (see wsmqtt --help)", first,
+                                suggestion(first, {"sub", "pub", "rr"})));
     }
 
     arguments given;
@@ -535,7 +576,7 @@ parse_result parse_command_line(int argc, char const* const* argv)
 
     // Only the named subcommand gets its options: building all of them took most of the time
     // of `wsmqtt --version` (CLI11 checks each new option against all the others).
-    std::string const chosen = args.front() == "sub" || args.front() == "pub" ? args.front() : std::string{};
+    std::string const chosen = args.front() == "sub" || args.front() == "pub" || args.front() == "rr" ? args.front() : std::string{};
 
     auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
     if (chosen == "sub") {
@@ -547,12 +588,18 @@ parse_result parse_command_line(int argc, char const* const* argv)
         option_adder adder{*pub, args};
         add_pub_options(adder, o);
     }
+    auto* rr = app.add_subcommand("rr", "Send a request and wait for its answer (MQTT 5): wsmqtt rr -h host -t topic -m text");
+    if (chosen == "rr") {
+        option_adder adder{*rr, args};
+        add_rr_options(adder, o);
+    }
     // Every option name of the command, for "did you mean": only after an error.
     auto const known = [&] {
         raw_options unused;
         option_adder collector{*sub, args, true};
         if (chosen == "sub") add_sub_options(collector, unused);
-        else add_pub_options(collector, unused);
+        else if (chosen == "pub") add_pub_options(collector, unused);
+        else add_rr_options(collector, unused);
         return collector.names();
     };
 
@@ -576,7 +623,7 @@ parse_result parse_command_line(int argc, char const* const* argv)
     }
 
     try {
-        return {cli_detail::validate(o, sub->parsed() ? command::sub : command::pub), 0, {}};
+        return {cli_detail::validate(o, sub->parsed() ? command::sub : pub->parsed() ? command::pub : command::rr), 0, {}};
     } catch (usage_error const& e) {
         return fail(e.what() + given.where_quoted(e.what()));
     }

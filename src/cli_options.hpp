@@ -55,7 +55,7 @@ struct raw_options {
     std::optional<std::string> auth_data;
     std::vector<std::string> user_properties;         ///< KEY=VALUE
     std::optional<std::string> content_type;
-    std::optional<std::string> response_topic;
+    std::optional<std::string> response_topic;        ///< pub --response-topic, rr -e
     std::optional<std::string> correlation_data;
     std::optional<std::string> message_expiry;
     std::optional<std::string> payload_format;
@@ -121,5 +121,8 @@ void validate_mqtt5(raw_options const& o, config& c);
 /// The config the raw options describe; throws usage_error, naming the option, when they
 /// cannot be one.
 [[nodiscard]] config validate(raw_options const& o, command cmd);
+
+/// The name of a command, as typed: "sub", "pub", "rr".
+[[nodiscard]] char const* command_name(command cmd) noexcept;
 
 } // namespace wsmqtt::cli_detail

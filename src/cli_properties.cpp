@@ -13,6 +13,7 @@
 #include <array>
 #include <cctype>
 #include <cstdint>
+#include <random>
 #include <string_view>
 
 namespace wsmqtt::cli_detail {
@@ -194,9 +195,22 @@ mqtt::property make_property(request const& r, property_id id)
 /// The commands a run of `cmd` sends: a -D for another is a mistake (mosquitto ignores it).
 bool sends(command cmd, std::string_view name)
 {
-    if (name == "publish") return cmd == command::pub;
-    if (name == "subscribe" || name == "unsubscribe") return cmd == command::sub;
+    if (name == "publish") return cmd != command::sub;
+    if (name == "subscribe") return cmd != command::pub;
+    if (name == "unsubscribe") return cmd == command::sub;
     return true;
+}
+
+/// Random Correlation Data for a request: 16 bytes, as good as a UUID.
+std::string random_correlation_data()
+{
+    std::random_device rd;
+    std::string out;
+    for (int i = 0; i < 4; ++i) {
+        auto const word = rd();
+        for (int b = 0; b < 4; ++b) out += static_cast<char>((word >> (8 * b)) & 0xFF);
+    }
+    return out;
 }
 
 /// What the named flags and -D ask for, in the order given (named flags first).
@@ -210,7 +224,7 @@ std::vector<request> requests_of(raw_options const& o, command cmd)
     named("connect", "session-expiry-interval", o.session_expiry, "-x");
     named("connect", "authentication-method", o.auth_method, "--auth-method");
     named("connect", "authentication-data", o.auth_data, "--auth-data");
-    auto const packet = cmd == command::pub ? "publish" : "subscribe";
+    auto const packet = cmd == command::sub ? "subscribe" : "publish";
     for (auto const& kv : o.user_properties) {
         auto const eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
@@ -255,6 +269,7 @@ void validate_mqtt5(raw_options const& o, config& c)
     else if (o.no_local) first = "--no-local";
     else if (o.retain_as_published) first = "--retain-as-published";
     else if (o.retain_handling) first = "--retain-handling";
+    if (c.command == command::rr && first.empty()) first = "wsmqtt rr"; // Response Topic and Correlation Data are MQTT 5's
     if (!first.empty()) {
         // They choose MQTT 5 when -V does not say, as -D does for mosquitto.
         if (o.protocol_version && c.version != mqtt::protocol_version::v5)
@@ -270,7 +285,7 @@ void validate_mqtt5(raw_options const& o, config& c)
                                           "unsubscribe, disconnect and will",
                                           r.command));
         if (!sends(c.command, cmd->name))
-            throw usage_error(fmt::format("{}: wsmqtt {} sends no {}", r.label, c.command == command::sub ? "sub" : "pub", cmd->packet));
+            throw usage_error(fmt::format("{}: wsmqtt {} sends no {}", r.label, command_name(c.command), cmd->packet));
         if (cmd->name == "will" && !c.will) throw usage_error(fmt::format("{}: there is no will: give --will-topic", r.label));
         auto const id = mqtt::property_from_name(r.name);
         if (!id) {
@@ -322,6 +337,17 @@ void validate_mqtt5(raw_options const& o, config& c)
 
     c.v5.no_local = o.no_local;
     c.v5.retain_as_published = o.retain_as_published;
+    if (c.command == command::rr) {
+        // The request says where to answer and carries data of its own to match the answer by
+        // (mosquitto_rr takes the first message on the topic). A stale retained message is no
+        // answer, nor is our own request when both topics are one.
+        if (!mqtt::find(c.v5.publish, property_id::response_topic))
+            c.v5.publish.push_back({property_id::response_topic, 0, c.topics.front()});
+        if (!mqtt::find(c.v5.publish, property_id::correlation_data))
+            c.v5.publish.push_back({property_id::correlation_data, 0, random_correlation_data()});
+        c.v5.retain_handling = 2;
+        c.v5.no_local = true;
+    }
     if (o.retain_handling) {
         auto const& h = *o.retain_handling;
         if (h == "always" || h == "0") c.v5.retain_handling = 0;

@@ -163,6 +163,31 @@ void validate_session(raw_options const& o, config& c)
     }
 }
 
+/// -F, --json, -v and -N (sub and rr); `fallback` when none is given.
+void validate_output(raw_options const& o, config& c, std::string_view fallback)
+{
+    c.no_newline = o.no_newline;
+    int const formats = (o.format ? 1 : 0) + (o.json ? 1 : 0) + (o.verbose ? 1 : 0);
+    if (formats > 1) throw usage_error("-F, --json and -v exclude each other: give one");
+    c.format = o.format ? *o.format : o.json ? std::string{json_format} : o.verbose ? "%t %p" : std::string{fallback};
+    std::string error;
+    if (!output_format::compile(c.format, c.no_newline, error)) throw usage_error(error);
+}
+
+/// -m, -f, -s, -n (and -l, for pub): exactly one. Read by the run (read_payload), not here: the
+/// config names the source.
+void validate_message_source(raw_options const& o, config& c, bool lines)
+{
+    int const sources = (o.message ? 1 : 0) + (o.file ? 1 : 0) + (o.null_message ? 1 : 0) +
+                        (o.stdin_message ? 1 : 0) + (o.stdin_lines ? 1 : 0);
+    auto const names = lines ? "-m, -f, -s, -l or -n" : "-m, -f, -s or -n";
+    if (sources == 0) throw usage_error(fmt::format("give the message with {}", names));
+    if (sources > 1) throw usage_error(fmt::format("{} exclude each other: give one", lines ? "-m, -f, -s, -l and -n" : "-m, -f, -s and -n"));
+    if (o.message) c.payload = {payload_source::kind::text, *o.message};
+    if (o.file) c.payload = {payload_source::kind::file, *o.file};
+    if (o.stdin_message) c.payload = {payload_source::kind::standard_input, {}};
+}
+
 void validate_sub(raw_options const& o, config& c)
 {
     if (o.topics.empty() && o.unsubscribe.empty()) throw usage_error("give at least one topic filter with -t (or -U)");
@@ -173,12 +198,7 @@ void validate_sub(raw_options const& o, config& c)
     c.hidden_topics = o.hidden;
     c.unsubscribe_topics = o.unsubscribe;
     c.count = static_cast<std::size_t>(whole_number_or(o.count, 0, "-C", 1, INT32_MAX)); // 0 is refused as by mosquitto
-    c.no_newline = o.no_newline;
-    int const formats = (o.format ? 1 : 0) + (o.json ? 1 : 0) + (o.verbose ? 1 : 0);
-    if (formats > 1) throw usage_error("-F, --json and -v exclude each other: give one");
-    c.format = o.format ? *o.format : o.json ? std::string{json_format} : o.verbose ? "%t %p" : std::string{default_format};
-    std::string error;
-    if (!output_format::compile(c.format, c.no_newline, error)) throw usage_error(error);
+    validate_output(o, c, default_format);
     c.exit_after_subscribe = o.exit_after_subscribe;
     c.retained_only = o.retained_only;
     c.remove_retained = o.remove_retained;
@@ -200,20 +220,31 @@ void validate_pub(raw_options const& o, config& c)
         if (auto ec = mqtt::check_topic_name(t)) throw usage_error(topic_problem(t, ec));
     c.topics = o.topics;
 
-    int const sources = (o.message ? 1 : 0) + (o.file ? 1 : 0) + (o.null_message ? 1 : 0) +
-                        (o.stdin_message ? 1 : 0) + (o.stdin_lines ? 1 : 0);
-    if (sources == 0) throw usage_error("give the message with -m, -f, -s, -l or -n");
-    if (sources > 1) throw usage_error("-m, -f, -s, -l and -n exclude each other: give one");
-    // Read by the run (read_payload), not here: the config names the source.
-    if (o.message) c.payload = {payload_source::kind::text, *o.message};
-    if (o.file) c.payload = {payload_source::kind::file, *o.file};
-    if (o.stdin_message) c.payload = {payload_source::kind::standard_input, {}};
+    validate_message_source(o, c, true);
     c.retain = o.retain;
     c.repeat = static_cast<std::size_t>(whole_number_or(o.repeat, 1, "--repeat", 1, INT32_MAX));
     if (c.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");
     auto const repeat_delay = seconds(o.repeat_delay, 0, "--repeat-delay", 0, false, 86'400);
     c.repeat_delay = std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>{repeat_delay});
     c.max_inflight = static_cast<std::size_t>(whole_number_or(o.max_inflight, 20, "-M", 1, 65535));
+}
+
+/// wsmqtt rr: a request to -t, answers on -e (by default a topic of this client's own), -C of
+/// them (1), printed as their payload unless -F, --json or -v say otherwise.
+void validate_rr(raw_options const& o, config& c)
+{
+    if (o.topics.empty()) throw usage_error("give the request topic with -t");
+    if (o.topics.size() > 1) throw usage_error("a request goes to exactly one topic (-t)");
+    if (auto ec = mqtt::check_topic_name(o.topics.front())) throw usage_error(topic_problem(o.topics.front(), ec));
+    c.request_topic = o.topics.front();
+    auto const response = o.response_topic.value_or("wsmqtt/rr/" + c.client_id);
+    if (mqtt::check_topic_name(response))
+        throw usage_error(o.response_topic ? fmt::format("--response-topic must be a topic name without wildcards, not '{}'", response)
+                                           : fmt::format("the response topic '{}' (made of -i) is not a topic name: give one with -e", response));
+    c.topics = {response};
+    validate_message_source(o, c, false);
+    c.count = static_cast<std::size_t>(whole_number_or(o.count, 1, "-C", 1, INT32_MAX));
+    validate_output(o, c, "%p");
 }
 
 std::string first_line_of(std::string const& path, std::string_view flag)
@@ -313,6 +344,16 @@ void validate_transport_options(raw_options const& o, config& c)
 
 } // namespace
 
+char const* command_name(command cmd) noexcept
+{
+    switch (cmd) {
+    case command::sub: return "sub";
+    case command::pub: return "pub";
+    case command::rr: return "rr";
+    }
+    return "?";
+}
+
 std::int64_t whole_number(std::string const& text, std::string_view option, std::int64_t min, std::int64_t max, std::string_view of)
 {
     std::int64_t value = 0;
@@ -343,7 +384,8 @@ config validate(raw_options const& o, command cmd)
     c.quiet = o.quiet;
     validate_session(o, c);
     if (cmd == command::sub) validate_sub(o, c);
-    else validate_pub(o, c);
+    else if (cmd == command::pub) validate_pub(o, c);
+    else validate_rr(o, c);
     validate_mqtt5(o, c);
     return c;
 }

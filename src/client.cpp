@@ -79,7 +79,7 @@ int run(config cfg, transport_maker make)
     // The message (a file, standard input) is read before anything is sent: a file that cannot
     // be read is a usage error, and nothing reaches the broker.
     std::string payload;
-    if (settings.command == command::pub && !settings.line_mode) {
+    if (settings.command != command::sub && !settings.line_mode) {
         auto read = read_payload(settings);
         if (auto const* f = std::get_if<failure>(&read)) {
             if (!settings.quiet) write_error(f->message);
@@ -91,8 +91,10 @@ int run(config cfg, transport_maker make)
     net::io_context ioc{1};
     auto const ex = ioc.get_executor();
     supervisor boss{ex, settings, std::move(make)};
-    auto const role = settings.command == command::sub ? make_subscriber(settings, std::move(*format), boss)
-                                                       : make_publisher(settings, std::move(payload), boss, ex);
+    std::unique_ptr<role> role;
+    if (settings.command == command::pub) role = make_publisher(settings, std::move(payload), boss, ex);
+    else if (settings.command == command::rr) role = make_subscriber(settings, std::move(*format), boss, std::move(payload));
+    else role = make_subscriber(settings, std::move(*format), boss);
     int code = to_int(exit_code::internal);
     net::co_spawn(ioc, boss.run(*role), [&](std::exception_ptr e, int result) {
         code = e ? report_exception(e, settings.quiet) : result;

@@ -452,7 +452,7 @@ std::variant<std::string, failure> read_payload(config const& cfg)
         if (file) ::close(fd);
     }
     // The whole PUBLISH must fit the 256 MiB Remaining Length (§2.2.3).
-    auto const topic_size = cfg.topics.empty() ? 0 : cfg.topics.front().size();
+    auto const topic_size = cfg.command == command::rr ? cfg.request_topic.size() : cfg.topics.empty() ? 0 : cfg.topics.front().size();
     if (payload.size() + topic_size + 4 > mqtt::max_remaining_length)
         return failure{exit_code::usage, "message too large: MQTT allows at most 256 MiB per PUBLISH"};
     return payload;

@@ -1,9 +1,11 @@
 // wsmqtt sub: subscribe on every connection the broker did not keep, print each message as the
 // format says (one write to stdout per read from the broker), and -C, -R, -T, -E, -U,
-// --retained-only, --remove-retained, --rate.
+// --retained-only, --remove-retained, --rate. wsmqtt rr is a subscriber too: it sends its request
+// once the answers' subscription stands, and takes only the answers with its Correlation Data.
 #include "roles.hpp"
 
 #include "race.hpp"
+#include "wsmqtt/mqtt/properties.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/output.hpp"
 #include "wsmqtt/session_words.hpp"
@@ -28,9 +30,11 @@ constexpr std::size_t large_payload = 1024 * 1024;
 
 class subscriber final : public role {
 public:
-    subscriber(config const& cfg, output_format format, run_control& control)
-        : cfg_{cfg}, format_{std::move(format)}, control_{control}
+    subscriber(config const& cfg, output_format format, run_control& control, std::optional<std::string> request)
+        : cfg_{cfg}, format_{std::move(format)}, control_{control}, request_{std::move(request)}
     {
+        if (auto const* data = mqtt::find(cfg_.v5.publish, mqtt::property_id::correlation_data); data && request_)
+            correlation_ = data->value;
     }
 
     net::awaitable<void> run() override
@@ -64,6 +68,7 @@ public:
     void on_message(mqtt::publish const& m) override
     {
         if (control_.ending() || stdout_gone_) return;
+        if (request_ && !is_our_answer(m)) return;
         // --remove-retained: the broker forwards our clearing message to us too; not news.
         if (!m.retain && m.payload.empty() && !cleared_topics_.empty() && cleared_topics_.erase(m.topic) > 0) return;
         // --retained-only: the first live message ends the run, unprinted (as mosquitto_sub).
@@ -100,10 +105,18 @@ public:
         }
         if (!cfg_.quiet)
             for (auto const& r : refused) write_stderr(fmt::format("wsmqtt: warning: {}; the others stand\n", one(r)));
+        if (request_ && !request_sent_) send_request();
         request_done();
     }
 
     void on_unsubscribe_complete() override { request_done(); }
+
+    void on_publish_complete(mqtt::publish_complete const& c) override
+    {
+        // rr's request at QoS 1/2 (MQTT 5: perhaps refused); --remove-retained's are QoS 0.
+        if (c.reason_code >= 0x80)
+            control_.finish(exit_code::message_refused, fmt::format("the broker refused the request: {}", reason_words(c.reason_code, c.props)));
+    }
 
     /// Once per read from the broker: a pipe never waits for a message that has arrived.
     void after_events() override { flush(); }
@@ -118,6 +131,27 @@ public:
     void on_end() override { flush(); }
 
 private:
+    /// rr: the request, once the subscription to its answers stands. It goes once: a reconnect
+    /// (the supervisor makes none for rr) would not send it again.
+    void send_request()
+    {
+        request_sent_ = true;
+        mqtt::publish m{cfg_.request_topic, std::move(*request_), cfg_.qos, false, false, 0, cfg_.v5.publish};
+        if (auto const r = control_.session().publish(std::move(m), clock::now()); r.ec)
+            control_.finish(exit_code::usage, fmt::format("cannot send the request: {}", r.ec.message()));
+    }
+
+    /// rr: an answer carries our Correlation Data; anything else on the topic is someone else's.
+    bool is_our_answer(mqtt::publish const& m) const
+    {
+        auto const* data = mqtt::find(m.props, mqtt::property_id::correlation_data);
+        if (data && data->value == correlation_) return true;
+        if (cfg_.debug)
+            write_stderr(fmt::format("wsmqtt: ignored a message on '{}': {}\n", m.topic,
+                                     data ? "its Correlation Data is not our request's" : "it has no Correlation Data"));
+        return false;
+    }
+
     /// A SUBSCRIBE or UNSUBSCRIBE was acknowledged: -E, or -U alone, end the run here.
     void request_done()
     {
@@ -188,13 +222,16 @@ private:
     std::size_t rate_messages_ = 0;
     std::size_t rate_bytes_ = 0;
     std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
+    std::optional<std::string> request_; ///< rr: the request's payload, until sent
+    bool request_sent_ = false;
+    std::string correlation_;            ///< rr: the request's Correlation Data
 };
 
 } // namespace
 
-std::unique_ptr<role> make_subscriber(config const& cfg, output_format format, run_control& control)
+std::unique_ptr<role> make_subscriber(config const& cfg, output_format format, run_control& control, std::optional<std::string> request)
 {
-    return std::make_unique<subscriber>(cfg, std::move(format), control);
+    return std::make_unique<subscriber>(cfg, std::move(format), control, std::move(request));
 }
 
 } // namespace wsmqtt

@@ -212,7 +212,9 @@ net::awaitable<void> supervisor::watch_deadline()
         (void)co_await timer.async_wait(use_tuple);
         auto const state = co_await boost::asio::this_coro::cancellation_state;
         if (cancelled(state)) co_return;
-        auto message = fmt::format("timed out after {} s", cfg_.timeout.count());
+        auto message = cfg_.command == command::rr
+                           ? fmt::format("no answer on '{}' within {} s (-W)", cfg_.topics.front(), cfg_.timeout.count())
+                           : fmt::format("timed out after {} s", cfg_.timeout.count());
         if (auto const lost = role_->unacknowledged()) message += fmt::format(" ({})", *lost);
         stop(exit_code::timeout, message);
     }

@@ -3,6 +3,7 @@
 
 #include "wsmqtt/cli.hpp"
 #include "wsmqtt/exit_code.hpp"
+#include "wsmqtt/mqtt/properties.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -331,8 +332,8 @@ std::string usage_error_of(std::vector<char const*> args)
 
 TEST_CASE("a mistyped command or option is named, with the nearest one", "[cli]")
 {
-    CHECK(usage_error_of({"sbu"}) == "unknown command 'sbu' (did you mean 'sub'?): the commands are sub and pub (see wsmqtt --help)");
-    CHECK(usage_error_of({"bench"}) == "unknown command 'bench': the commands are sub and pub (see wsmqtt --help)");
+    CHECK(usage_error_of({"sbu"}) == "unknown command 'sbu' (did you mean 'sub'?): the commands are sub, pub and rr (see wsmqtt --help)");
+    CHECK(usage_error_of({"bench"}) == "unknown command 'bench': the commands are sub, pub and rr (see wsmqtt --help)");
     CHECK(usage_error_of({"--verison"}) == "unknown option '--verison' (did you mean '--version'?) (see wsmqtt --help)");
     CHECK(usage_error_of({"-h", "broker", "sub"}) == "options go after the command: wsmqtt sub -h …");
     CHECK(usage_error_of({"sub", "--toppic", "x"}) == "unknown option '--toppic' for wsmqtt sub (did you mean '--topic'?) (see wsmqtt sub --help)");
@@ -495,4 +496,40 @@ TEST_CASE("MQTT 5: -D in an options file, the last value keeping its spaces", "[
     temp_file const file{"opts", "-t a\n-D publish user-property greeting hello world\n-D publish content-type text/plain\n-m x\n"};
     auto const c = parsed({"pub", "-o", file.path().c_str()});
     CHECK(c.v5.publish == mqtt::properties{user("greeting", "hello world"), text(mqtt::property_id::content_type, "text/plain")});
+}
+
+TEST_CASE("rr: MQTT 5, one answer printed as its payload, on a topic of its own, matched by fresh Correlation Data", "[cli][mqtt5]")
+{
+    using id = mqtt::property_id;
+    auto const c = parsed({"rr", "-t", "svc/time", "-m", "now", "-i", "me"});
+    CHECK(c.command == command::rr);
+    CHECK(c.version == mqtt::protocol_version::v5);
+    CHECK(c.request_topic == "svc/time");
+    CHECK(c.topics == std::vector<std::string>{"wsmqtt/rr/me"});
+    CHECK(c.count == 1);
+    CHECK(c.format == "%p");
+    CHECK(c.v5.retain_handling == 2); // a stale retained message is no answer
+    CHECK(c.v5.no_local);             // nor our own request, when both topics are one
+    REQUIRE(mqtt::find(c.v5.publish, id::response_topic));
+    CHECK(mqtt::find(c.v5.publish, id::response_topic)->value == "wsmqtt/rr/me");
+    REQUIRE(mqtt::find(c.v5.publish, id::correlation_data));
+    auto const first = mqtt::find(c.v5.publish, id::correlation_data)->value;
+    CHECK(first.size() == 16);
+    auto const again = parsed({"rr", "-t", "svc/time", "-m", "now", "-i", "me"});
+    CHECK(mqtt::find(again.v5.publish, id::correlation_data)->value != first);
+
+    auto const chosen = parsed({"rr", "-t", "q", "-e", "answers/1", "-n", "-C", "3", "--json", "--correlation-data", "abc",
+                                "--retain-handling", "always"});
+    CHECK(chosen.topics == std::vector<std::string>{"answers/1"});
+    CHECK(mqtt::find(chosen.v5.publish, id::correlation_data)->value == "abc");
+    CHECK(chosen.count == 3);
+    CHECK(chosen.v5.retain_handling == 0);
+    CHECK(usage_error_of({"rr", "-m", "x"}) == "give the request topic with -t");
+    CHECK(usage_error_of({"rr", "-t", "q"}) == "give the message with -m, -f, -s or -n");
+    CHECK(usage_error_of({"rr", "-t", "q", "-m", "x", "-e", "a/+"}) == "--response-topic must be a topic name without wildcards, not 'a/+'");
+    CHECK(usage_error_of({"rr", "-t", "q", "-m", "x", "--stdin-line"}) ==
+          "unknown option '--stdin-line' for wsmqtt rr (did you mean '--stdin-file'?) (see wsmqtt rr --help)");
+    CHECK(usage_error_of({"rr", "-t", "q", "-m", "x", "-i", "a+b"}) ==
+          "the response topic 'wsmqtt/rr/a+b' (made of -i) is not a topic name: give one with -e");
+    CHECK(usage_error_of({"rx"}) == "unknown command 'rx' (did you mean 'rr'?): the commands are sub, pub and rr (see wsmqtt --help)");
 }

@@ -53,7 +53,7 @@ struct proxy {
     bool operator==(proxy const&) const = default;
 };
 
-enum class command { sub, pub };
+enum class command { sub, pub, rr };
 
 /// MQTT 5 (-V 5): the properties of each packet we send, from -D and the named flags (-x,
 /// --user-property, --content-type…), and the options of each subscription. Empty with 3.1.1.
@@ -100,7 +100,8 @@ struct config {
     mqtt5_options v5;                ///< MQTT 5 properties and subscription options
 
     // sub
-    std::vector<std::string> topics; ///< filters for sub; at most one name for pub
+    std::vector<std::string> topics; ///< filters for sub; at most one name for pub; rr: the response topic
+    std::string request_topic;       ///< rr: where the request goes (its Response Topic and Correlation Data in v5.publish)
     mqtt::qos qos = mqtt::qos::at_most_once;
     std::size_t count = 0;           ///< -C: stop after this many messages, 0 = never
     std::chrono::seconds timeout{0}; ///< -W: give up after this long, 0 = never
@@ -115,7 +116,7 @@ struct config {
     bool rate = false;                           ///< --rate
 
     // pub
-    payload_source payload;          ///< -m, -f, -s, -n
+    payload_source payload;          ///< -m, -f, -s, -n (pub and rr)
     bool line_mode = false;          ///< -l: one message per line of stdin
     std::optional<std::string> topic_separator; ///< with -l: "topic<SEP>payload" lines
     bool retain = false;

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 import unittest
 
-from harness import (ENV, READER, READER_PASSWORD, USER, PASSWORD, BrokerTestCase, Broker, Subscriber,
-                     run)
+from harness import (ENV, READER, READER_PASSWORD, USER, PASSWORD, WSMQTT, BrokerTestCase, Broker,
+                     Subscriber, run)
 
 
 class Mqtt5(BrokerTestCase):
@@ -128,6 +128,65 @@ class Mqtt5(BrokerTestCase):
         self.assertIn("[user-property 'who'='me']", got.stderr)
         self.assertIn("wsmqtt: the broker allows: maximum QoS 2, retain yes", got.stderr)
         self.assertIn("topic alias maximum 10", got.stderr)  # mosquitto's default
+
+
+class RequestResponse(BrokerTestCase):
+    """wsmqtt rr against a responder made of wsmqtt sub --json and wsmqtt pub, as in the README."""
+
+    def ws(self):
+        return ["-h", "127.0.0.1", "-p", self.port("ws")]
+
+    def requester(self, *args):
+        return subprocess.Popen([WSMQTT, "rr", *map(str, [*self.ws(), *args])], env=ENV,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def answer(self, request_line, payload, correlation=None):
+        request = json.loads(request_line)
+        props = request["properties"]
+        got = run("pub", *self.ws(), "-t", props["response-topic"], "-m", payload,
+                  "--correlation-data", "base64:" + (correlation or props["correlation-data"]))
+        self.assertEqual(got.returncode, 0, got.stderr)
+
+    def test_only_the_answer_with_our_correlation_data_is_taken(self):
+        responder = Subscriber(*self.ws(), "-V", "5", "-t", "svc/echo", "-C", "1", "--json").ready()
+        rr = self.requester("-t", "svc/echo", "-m", "ping", "-W", "10")
+        request = responder.read_line(timeout=10)
+        self.assertIsNotNone(request, "the request never came")
+        self.assertEqual(json.loads(request)["payload"], "ping")
+        self.answer(request, "not yours", correlation=base64.b64encode(b"someone else").decode())  # ignored
+        self.answer(request, "pong")
+        out, err = rr.communicate(timeout=15)
+        self.assertEqual((rr.returncode, out, err), (0, b"pong\n", b""))
+        self.assertEqual(responder.finish()[0], 0)
+
+    def test_a_stale_retained_message_on_the_response_topic_is_no_answer(self):
+        self.assertEqual(run("pub", *self.ws(), "-t", "rr/answers", "-m", "stale", "-r", "-V", "5",
+                             "--correlation-data", "old").returncode, 0)
+        responder = Subscriber(*self.ws(), "-V", "5", "-t", "svc/stale", "-C", "1", "--json").ready()
+        rr = self.requester("-t", "svc/stale", "-e", "rr/answers", "-m", "now?", "-W", "10", "-v")
+        self.answer(responder.read_line(timeout=10), "fresh")
+        out, err = rr.communicate(timeout=15)
+        self.assertEqual((rr.returncode, out, err), (0, b"rr/answers fresh\n", b""))
+        self.assertEqual(responder.finish()[0], 0)
+        run("pub", *self.ws(), "-t", "rr/answers", "-n", "-r")
+
+    def test_count_collects_several_answers(self):
+        responder = Subscriber(*self.ws(), "-V", "5", "-t", "svc/many", "-C", "1", "--json").ready()
+        rr = self.requester("-t", "svc/many", "-m", "all", "-C", "2", "-q", "1", "-W", "10")
+        request = responder.read_line(timeout=10)
+        self.answer(request, "one")
+        self.answer(request, "two")
+        out, err = rr.communicate(timeout=15)
+        self.assertEqual((rr.returncode, out, err), (0, b"one\ntwo\n", b""))
+        self.assertEqual(responder.finish()[0], 0)
+
+    def test_no_answer_exits_27_naming_the_topic(self):
+        got = run("rr", *self.ws(), "-t", "svc/nobody", "-e", "rr/silence", "-m", "hello?", "-W", "1")
+        self.assertSingleError(got, 27, "no answer on 'rr/silence' within 1 s (-W)")
+
+    def test_rr_is_mqtt5_only(self):
+        got = run("rr", *self.ws(), "-t", "svc/x", "-m", "x", "-V", "mqttv311")
+        self.assertSingleError(got, 2, "wsmqtt rr needs MQTT 5: leave -V out or give -V 5")
 
 
 class Mqtt5Sessions(BrokerTestCase):
