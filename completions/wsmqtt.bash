@@ -15,21 +15,28 @@ _wsmqtt() {
     -W --timeout -o --options-file -d --debug --quiet --help --password-file -H --header --origin
     --user-agent --subprotocol --compress --proxy --no-proxy --capath --cert --key --key-password-file
     --tls-version --ciphers --alpn --tls-keylog --no-reconnect --retry-first --reconnect-max
-    --max-packet-size"
+    --max-packet-size -x --session-expiry -D --property --auth-method --auth-data"
+  local output="-F --format --json -v --verbose -N"
+  local message="-m --message -f --file -s --stdin-file -n --null-message --user-property
+    --content-type --correlation-data --message-expiry --payload-format"
   local sub_opts="-t --topic -T --filter-out -U --unsubscribe -C --count -E -R --no-retained
-    --retained-only --remove-retained -F --format --json -v --verbose -N --rate"
-  local pub_opts="-t --topic -m --message -f --file -s --stdin-file -l --stdin-line
-    --topic-separator -n --null-message -r --retain --repeat --repeat-delay -M --max-inflight
-    --progress --no-progress"
+    --retained-only --remove-retained $output --rate --user-property --subscription-id --no-local
+    --retain-as-published --retain-handling"
+  local pub_opts="-t --topic $message -l --stdin-line --topic-separator -r --retain --repeat
+    --repeat-delay -M --max-inflight --progress --no-progress --response-topic --topic-alias"
+  local rr_opts="-t --topic -e --response-topic $message -C --count $output --retain-handling"
 
   local command="" w
   for w in "${words[@]:1:cword-1}"; do
-    case $w in sub|pub) command=$w; break ;; esac
+    case $w in sub|pub|rr) command=$w; break ;; esac
   done
 
   case $prev in
     -q|--qos|--will-qos) COMPREPLY=($(compgen -W "0 1 2" -- "$cur")); return ;;
-    -V|--protocol-version) COMPREPLY=($(compgen -W "mqttv311 mqttv31" -- "$cur")); return ;;
+    -V|--protocol-version) COMPREPLY=($(compgen -W "mqttv5 mqttv311 mqttv31" -- "$cur")); return ;;
+    -D|--property) COMPREPLY=($(compgen -W "connect publish subscribe unsubscribe disconnect will" -- "$cur")); return ;;
+    --retain-handling) COMPREPLY=($(compgen -W "always new never" -- "$cur")); return ;;
+    --payload-format) COMPREPLY=($(compgen -W "utf8 unspecified" -- "$cur")); return ;;
     --tls-version) COMPREPLY=($(compgen -W "tlsv1.2 tlsv1.3" -- "$cur")); return ;;
     --proxy) COMPREPLY=($(compgen -W "http:// socks5:// socks5h://" -- "$cur")); compopt -o nospace 2>/dev/null || true; return ;;
     --capath) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
@@ -39,14 +46,17 @@ _wsmqtt() {
     -h|--host|-p|--port|-t|--topic|-T|--filter-out|-U|--unsubscribe|-m|--message|-i|--id|-I|--id-prefix|\
     -k|--keepalive|-u|--username|-P|--pw|-W|--timeout|-C|--count|--ws-path|--connect-timeout|\
     --will-topic|--will-payload|--topic-separator|--repeat|--repeat-delay|-M|--max-inflight|\
-    -H|--header|--origin|--user-agent|--subprotocol|--ciphers|--alpn|--reconnect-max|--max-packet-size)
+    -H|--header|--origin|--user-agent|--subprotocol|--ciphers|--alpn|--reconnect-max|--max-packet-size|\
+    -x|--session-expiry|--auth-method|--auth-data|--user-property|--content-type|--correlation-data|\
+    --message-expiry|--topic-alias|--subscription-id|-e|--response-topic)
       return ;;
   esac
 
   case $command in
-    "") COMPREPLY=($(compgen -W "sub pub --help --version" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "sub pub rr --help --version" -- "$cur")) ;;
     sub) COMPREPLY=($(compgen -W "$common $sub_opts" -- "$cur")) ;;
     pub) COMPREPLY=($(compgen -W "$common $pub_opts" -- "$cur")) ;;
+    rr) COMPREPLY=($(compgen -W "$common $rr_opts" -- "$cur")) ;;
   esac
 }
 complete -F _wsmqtt wsmqtt

@@ -212,11 +212,11 @@ void add_common_options(option_adder& app, raw_options& o)
         ->type_name("SECONDS")->group("MQTT 5");
     app.add_option("--auth-method", o.auth_method, "MQTT 5 enhanced authentication: the method, e.g. SCRAM-SHA-256 (single step)")
         ->group("MQTT 5");
-    app.add_option("--auth-data", o.auth_data, "MQTT 5 enhanced authentication: the data sent with CONNECT (text, hex:… or base64:…)")
+    app.add_option("--auth-data", o.auth_data, "MQTT 5 enhanced authentication: the data sent with CONNECT (text, hex:... or base64:...)")
         ->group("MQTT 5");
     app.add_option("-D,--property", o.property_help,
                    "MQTT 5 property: COMMAND PROPERTY VALUE, COMMAND one of connect, publish, subscribe, unsubscribe, "
-                   "disconnect, will (repeatable; user-property takes KEY VALUE; binary values as hex:… or base64:…)")
+                   "disconnect, will (repeatable; user-property takes KEY VALUE; binary values as hex:... or base64:...)")
         ->type_name("COMMAND PROPERTY VALUE")->group("MQTT 5");
     app.add_option("--will-topic", o.will_topic, "Topic of the last will, sent by the broker if we vanish")->group("Session");
     app.add_option("--will-payload", o.will_payload, "Payload of the last will")->group("Session");
@@ -258,7 +258,7 @@ void add_message_property_options(option_adder& app, raw_options& o, std::string
                    response_topic == "--response-topic" ? "MQTT 5: Response Topic of the message"
                                                         : "Topic of the answers: the request's Response Topic (default wsmqtt/rr/<client id>)")
         ->group(response_topic == "--response-topic" ? "MQTT 5" : "Messages");
-    app.add_option("--correlation-data", o.correlation_data, "MQTT 5: Correlation Data: text, hex:… or base64:…")->group("MQTT 5");
+    app.add_option("--correlation-data", o.correlation_data, "MQTT 5: Correlation Data: text, hex:... or base64:...")->group("MQTT 5");
     app.add_option("--message-expiry", o.message_expiry, "MQTT 5: the broker drops the message if not delivered within this time")
         ->type_name("SECONDS")->group("MQTT 5");
     app.add_option("--payload-format", o.payload_format, "MQTT 5: utf8 (the payload is UTF-8 text) or unspecified")->group("MQTT 5");

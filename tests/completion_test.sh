@@ -28,6 +28,15 @@ reject() { # reject "<words>" <word that must not be offered>
 
 expect "wsmqtt " sub
 expect "wsmqtt " pub
+expect "wsmqtt " rr
+expect "wsmqtt rr -" -e
+expect "wsmqtt rr --ret" --retain-handling
+reject "wsmqtt rr -" -l
+expect "wsmqtt sub -V " mqttv5
+expect "wsmqtt pub -D " publish
+expect "wsmqtt sub --retain-handling " never
+expect "wsmqtt sub --no" --no-local
+reject "wsmqtt sub -" --topic-alias
 expect "wsmqtt sub --to" --topic
 expect "wsmqtt sub -" -C
 expect "wsmqtt pub -" -m
@@ -50,7 +59,7 @@ reject "wsmqtt sub -" --repeat
 # Every option that --help lists is offered.
 bin=${WSMQTT_BIN:-}
 if [[ -n $bin && -x $bin ]]; then
-  for command in sub pub; do
+  for command in sub pub rr; do
     # Option lines of the help start with spaces and a dash: "  -h,--host TEXT   Broker host".
     for option in $("$bin" "$command" --help | grep -E '^ +-' | awk '{print $1}' | sed 's/{.*}//' | tr ',' '\n' | sort -u); do
       expect "wsmqtt $command $option" "$option"
@@ -83,6 +92,10 @@ if command -v fish >/dev/null; then
   }
   fish_expect "wsmqtt " sub
   fish_expect "wsmqtt " pub
+  fish_expect "wsmqtt " rr
+  fish_expect "wsmqtt rr --response" --response-topic
+  fish_expect "wsmqtt sub --retain-handling " never
+  fish_reject "wsmqtt rr --" --stdin-line
   fish_expect "wsmqtt sub --to" --topic
   fish_expect "wsmqtt pub -q " 2
   fish_expect "wsmqtt sub -V " mqttv31
@@ -93,7 +106,7 @@ if command -v fish >/dev/null; then
   fish_reject "wsmqtt sub --" --repeat
   fish_reject "wsmqtt pub --" --json
   if [[ -n $bin && -x $bin ]]; then
-    for command in sub pub; do
+    for command in sub pub rr; do
       for option in $("$bin" "$command" --help | grep -E '^ +-' | awk '{print $1}' | sed 's/{.*}//' | tr ',' '\n' | grep -- '^--' | sort -u); do
         fish_expect "wsmqtt $command $option" "$option"
       done

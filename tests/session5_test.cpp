@@ -368,7 +368,7 @@ TEST_CASE("MQTT 5: SUBSCRIBE, UNSUBSCRIBE and DISCONNECT carry the properties an
     CHECK(std::get<disconnect>(*bye).props == properties{number(property_id::session_expiry_interval, 0)});
 }
 
-TEST_CASE("MQTT 5: enhanced authentication: one step only; a challenge or another method ends it (§4.12)", "[session5]")
+TEST_CASE("MQTT 5: enhanced authentication: one step only, a challenge or another method ends it (§4.12)", "[session5]")
 {
     properties const method{text(property_id::authentication_method, "SCRAM-SHA-256"), text(property_id::authentication_data, "n,,n=u")};
     SECTION("a challenge before CONNACK (AUTH 0x18) cannot be answered")
