@@ -41,7 +41,13 @@ void session_survives(std::span<std::uint8_t const> data, std::uint8_t control, 
 {
     session_options options;
     options.connect.version = v;
-    if (v == protocol_version::v5) options.connect.props = {{property_id::topic_alias_maximum, 4, {}, {}}};
+    // MQTT 5: aliases allowed both ways, a small Receive Maximum of ours, and (by a control bit)
+    // an authentication method, so that alias, flow-control and AUTH paths are reached.
+    if (v == protocol_version::v5) {
+        options.connect.props = {{property_id::topic_alias_maximum, 4, {}, {}}, {property_id::receive_maximum, 3, {}, {}}};
+        if ((control & 0x80) != 0) options.connect.props.push_back({property_id::authentication_method, 0, "FUZZ", {}});
+        options.disconnect_props = {{property_id::user_property, 0, "k", "v"}};
+    }
     options.connect.client_id = "fuzz";
     options.connect.clean_session = (control & 0x10) != 0;
     options.connect.keep_alive = 5;
@@ -58,6 +64,8 @@ void session_survives(std::span<std::uint8_t const> data, std::uint8_t control, 
             }
             if (s.is_connected()) {
                 (void)s.publish({"fuzz/t", "payload", q, false, false, 0}, now);
+                if (v == protocol_version::v5) // the topic once, then the alias alone
+                    (void)s.publish({"fuzz/t", "aliased", q, false, false, 0, {{property_id::topic_alias, 2, {}, {}}}}, now);
                 if (at % 3 == 0) (void)s.subscribe({{"fuzz/#", q}}, now);
                 if (at % 5 == 0) (void)s.unsubscribe({"fuzz/#"}, now);
             }
