@@ -42,7 +42,7 @@ public:
     /// A QoS 1/2 message's flow ended: the broker has it, or (MQTT 5) refused it.
     virtual void on_publish_complete(mqtt::publish_complete const&) {}
     virtual void on_subscribe_complete(mqtt::subscribe_complete const&) {}
-    virtual void on_unsubscribe_complete() {}
+    virtual void on_unsubscribe_complete(mqtt::unsubscribe_complete const&) {}
     /// Every event of one read is handled.
     virtual void after_events() {}
     /// `bytes` more were written to the broker.

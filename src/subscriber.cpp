@@ -109,7 +109,16 @@ public:
         request_done();
     }
 
-    void on_unsubscribe_complete() override { request_done(); }
+    void on_unsubscribe_complete(mqtt::unsubscribe_complete const& e) override
+    {
+        // MQTT 5: a refusal is a warning (the filter stays subscribed); 0x11, none existed, is not.
+        if (!cfg_.quiet)
+            for (std::size_t i = 0; i < e.reason_codes.size() && i < e.filters.size(); ++i)
+                if (e.reason_codes[i] >= 0x80)
+                    write_stderr(fmt::format("wsmqtt: warning: unsubscribe from '{}' refused by the broker: {}\n", e.filters[i],
+                                             reason_words(e.reason_codes[i], e.props)));
+        request_done();
+    }
 
     void on_publish_complete(mqtt::publish_complete const& c) override
     {

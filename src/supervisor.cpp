@@ -272,7 +272,7 @@ void supervisor::on_event(mqtt::event& e)
                    [&](mqtt::message_received const& m) { role_->on_message(m.message); },
                    [&](mqtt::publish_complete const& c) { role_->on_publish_complete(c); },
                    [&](mqtt::subscribe_complete const& s) { role_->on_subscribe_complete(s); },
-                   [&](mqtt::unsubscribe_complete const&) { role_->on_unsubscribe_complete(); },
+                   [&](mqtt::unsubscribe_complete const& u) { role_->on_unsubscribe_complete(u); },
                    [&](mqtt::ignored_acknowledgement const& a) {
                        if (cfg_.debug)
                            write_stderr(fmt::format("wsmqtt: ignored {} for packet identifier {}, which is not in use\n",

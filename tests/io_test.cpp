@@ -651,3 +651,19 @@ TEST_CASE("io: MQTT 5: a subscriber reconnects after the broker shut down (0x8B)
     CHECK_THAT(err.text(), Catch::StartsWith("wsmqtt: the broker ended the session: 0x8B server shutting down; reconnecting in"));
     CHECK(script.connections == 2);
 }
+
+TEST_CASE("io: MQTT 5: an unsubscribe the broker refuses is a warning with its reason", "[io][mqtt5]")
+{
+    broker_script script;
+    script.version = mqtt::protocol_version::v5;
+    script.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (auto const* u = std::get_if<mqtt::unsubscribe>(&p)) t.send(mqtt::unsuback{u->packet_id, {0x11, 0x87}});
+    };
+    auto cfg = sub_config({});
+    cfg.version = mqtt::protocol_version::v5;
+    cfg.unsubscribe_topics = {"gone", "kept"};
+    captured err{2};
+    CHECK(run_against(script, cfg) == 0); // -U alone: unsubscribes and exits
+    CHECK(err.text() == "wsmqtt: warning: unsubscribe from 'kept' refused by the broker: 0x87 not authorized\n");
+}

@@ -402,3 +402,21 @@ TEST_CASE("MQTT 5: enhanced authentication: one step only, a challenge or anothe
         CHECK(std::holds_alternative<connected>(e[0]));
     }
 }
+
+TEST_CASE("MQTT 5: UNSUBACK gives a reason code per filter, one for each [MQTT-3.11.3-1]", "[session5]")
+{
+    harness5 h;
+    (void)h.accepted();
+    auto const r = h.s.unsubscribe({"a", "b"}, h.now);
+    (void)h.sent();
+    h.broker_sends(unsuback{r.packet_id, {0x11, 0x87}, {text(property_id::reason_string, "acl")}});
+    auto const e = h.events();
+    REQUIRE(e.size() == 1);
+    auto const& u = std::get<unsubscribe_complete>(e[0]);
+    CHECK(u.filters == std::vector<std::string>{"a", "b"});
+    CHECK(u.reason_codes == std::vector<std::uint8_t>{0x11, 0x87});
+    CHECK(find(u.props, property_id::reason_string)->value == "acl");
+    auto const again = h.s.unsubscribe({"a", "b"}, h.now);
+    h.broker_sends(unsuback{again.packet_id, {0x00}});
+    CHECK(h.single_failure().ec == errc::suback_count_mismatch);
+}

@@ -92,11 +92,8 @@ void session::start(time_point now)
     }
     for (auto const& [id, subs] : pending_subscribe_) release_packet_id(id);
     pending_subscribe_.clear();
-    if (pending_unsubscribe_.any()) { // 65 536 bits: not worth walking on every start
-        for (std::size_t id = 1; id < pending_unsubscribe_.size(); ++id)
-            if (pending_unsubscribe_.test(id)) release_packet_id(static_cast<std::uint16_t>(id));
-        pending_unsubscribe_.reset();
-    }
+    for (auto const& [id, filters] : pending_unsubscribe_) release_packet_id(id);
+    pending_unsubscribe_.clear();
 
     state_ = state::awaiting_connack;
     connack_deadline_ = now + options_.connack_timeout;
@@ -181,11 +178,14 @@ void session::handle(packet&& p, time_point now)
                 pending_subscribe_.erase(it);
                 release_packet_id(a.packet_id);
             },
-            [&](unsuback const& a) {
-                if (!pending_unsubscribe_.test(a.packet_id)) return fail(errc::unknown_packet_id);
-                pending_unsubscribe_.reset(a.packet_id);
+            [&](unsuback& a) {
+                auto const it = pending_unsubscribe_.find(a.packet_id);
+                if (it == pending_unsubscribe_.end()) return fail(errc::unknown_packet_id);
+                if (version() == protocol_version::v5 && a.reason_codes.size() != it->second.size())
+                    return fail(errc::suback_count_mismatch); // one per filter [MQTT-3.11.3-1]
+                events_.emplace_back(unsubscribe_complete{a.packet_id, std::move(it->second), std::move(a.reason_codes), std::move(a.props)});
+                pending_unsubscribe_.erase(it);
                 release_packet_id(a.packet_id);
-                events_.emplace_back(unsubscribe_complete{a.packet_id});
             },
             [&](pingresp const&) { ping_outstanding_ = false; },
             // MQTT 5: the broker ends the session, saying why (§3.14); a 3.1.1 server never sends it.
@@ -415,7 +415,7 @@ request session::unsubscribe(std::vector<std::string> filters, time_point now, p
     }
     if (trace_) trace_(direction::sent, u, 0);
     last_sent_ = now;
-    pending_unsubscribe_.set(id);
+    pending_unsubscribe_.emplace(id, std::move(u.filters));
     return {id, {}};
 }
 

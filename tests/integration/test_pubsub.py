@@ -186,16 +186,28 @@ class PublishSubscribe(BrokerTestCase):
 
     def test_refused_subscription_is_reported_with_its_filter(self):
         # mosquitto 2.0 grants even ACL-denied filters, so a scripted broker plays the part of
-        # one that refuses (EMQX, HiveMQ and mosquitto 2.1 send 0x80).
+        # one that refuses (EMQX, HiveMQ and mosquitto 2.1 send 0x80). Every filter refused: exit 6.
         broker = ScriptedBroker({1: b"\x20\x02\x00\x00",             # CONNECT -> CONNACK accepted
-                                 8: b"\x90\x04{id}\x00\x80"})        # SUBSCRIBE -> SUBACK 0, 0x80
+                                 8: b"\x90\x04{id}\x80\x80"})        # SUBSCRIBE -> SUBACK 0x80, 0x80
         try:
-            got = run("sub", "--tcp", "-h", "127.0.0.1", "-p", broker.port, "-t", "allowed/x",
+            got = run("sub", "--tcp", "-h", "127.0.0.1", "-p", broker.port, "-t", "denied/x",
                       "-t", "forbidden/x", "-W", 10)
         finally:
             broker.close()
-        self.assertSingleError(got, 6, "subscription to 'forbidden/x' refused by the broker")
+        self.assertSingleError(got, 6, "every subscription refused by the broker: 'denied/x', 'forbidden/x'")
         self.assertEqual(broker.received[:2], [1, 8])
+
+    def test_a_refused_subscription_beside_a_granted_one_is_a_warning(self):
+        broker = ScriptedBroker({1: b"\x20\x02\x00\x00",
+                                 8: b"\x90\x04{id}\x00\x80",         # SUBACK 0, 0x80
+                                 14: ScriptedBroker.HANG_UP})        # DISCONNECT (after -E)
+        try:
+            got = run("sub", "--tcp", "-h", "127.0.0.1", "-p", broker.port, "-t", "allowed/x",
+                      "-t", "forbidden/x", "-E")
+        finally:
+            broker.close()
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual(got.stderr, "wsmqtt: warning: subscription to 'forbidden/x' refused by the broker; the others stand\n")
 
     def test_mqtt_3_1_is_spoken_when_asked(self):
         args = self.transport_args("ws")

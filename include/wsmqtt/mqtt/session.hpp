@@ -53,7 +53,12 @@ struct subscribe_complete {
     std::vector<std::uint8_t> return_codes;  ///< one per subscription, 0x80 = refused
     properties props;                        ///< MQTT 5: the SUBACK's (a Reason String)
 };
-struct unsubscribe_complete { std::uint16_t packet_id = 0; };
+struct unsubscribe_complete {
+    std::uint16_t packet_id = 0;
+    std::vector<std::string> filters;       ///< as requested
+    std::vector<std::uint8_t> reason_codes; ///< MQTT 5: one per filter (0x11: there was none); empty in 3.1.1
+    properties props;                       ///< MQTT 5: the UNSUBACK's (a Reason String)
+};
 /// PUBACK, PUBREC or PUBCOMP for an identifier not in use: a harmless broker slip, ignored
 /// (as mosquitto_sub and MQTT.js do); reported for -d.
 struct ignored_acknowledgement {
@@ -194,7 +199,7 @@ private:
     /// published again as new ones once it is up, so that none is lost.
     std::vector<queued> requeued_;
     std::map<std::uint16_t, std::vector<subscription>> pending_subscribe_;
-    std::bitset<65536> pending_unsubscribe_;
+    std::map<std::uint16_t, std::vector<std::string>> pending_unsubscribe_;
 
     // What the broker's CONNACK set (MQTT 5), or the defaults.
     std::uint16_t keep_alive_ = 0;
