@@ -34,7 +34,8 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attach
                                    c.clean_session ? 1 : 0, c.keep_alive, c.username ? "'" + *c.username + "'" : "none",
                                    c.password ? "****" : "none");
             },
-            [](mqtt::connack const& c) {
+            [&](mqtt::connack const& c) {
+                if (keepalive_of_v5) return fmt::format(" (session present {}, reason {})", c.session_present ? 1 : 0, reason_words(c.return_code, {}));
                 return fmt::format(" (session present {}, return code {})", c.session_present ? 1 : 0, c.return_code);
             },
             [](mqtt::disconnect const& d) { return d.reason_code ? fmt::format(" (reason {})", reason_words(d.reason_code, {})) : std::string{}; },

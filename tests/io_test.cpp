@@ -554,7 +554,7 @@ TEST_CASE("io: MQTT 5: a protocol error goes to the broker as DISCONNECT with it
     cfg.version = mqtt::protocol_version::v5;
     captured err{2};
     CHECK(run_against(script, cfg) == 5);
-    CHECK(err.text() == "wsmqtt: error: protocol error: a Topic Alias we did not allow, or one never set\n");
+    CHECK(err.text() == "wsmqtt: error: protocol error: a Topic Alias we did not allow, or one never set [MQTT-3.3.2-10]\n");
     auto const sent = all_of<mqtt::disconnect>(script.received);
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].reason_code == 0x94); // topic alias invalid [MQTT-4.13.1-1]
@@ -666,4 +666,31 @@ TEST_CASE("io: MQTT 5: an unsubscribe the broker refuses is a warning with its r
     captured err{2};
     CHECK(run_against(script, cfg) == 0); // -U alone: unsubscribes and exits
     CHECK(err.text() == "wsmqtt: warning: unsubscribe from 'kept' refused by the broker: 0x87 not authorized\n");
+}
+
+TEST_CASE("io: MQTT 5: the broker's Receive Maximum narrows the window below -M [MQTT-3.3.4-7]", "[io][mqtt5]")
+{
+    broker_script script;
+    script.version = mqtt::protocol_version::v5;
+    std::vector<std::uint16_t> waiting;
+    std::size_t publishes = 0, most_in_flight = 0;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0, {{mqtt::property_id::receive_maximum, 2}}});
+        auto const* m = std::get_if<mqtt::publish>(&p);
+        if (!m) return;
+        most_in_flight = std::max(most_in_flight, ++publishes - script.acks_read);
+        waiting.push_back(m->packet_id);
+        if (waiting.size() < 2) return; // acknowledged only once the window is full
+        for (auto id : waiting) t.send(mqtt::puback{id});
+        waiting.clear();
+    };
+    auto cfg = pub_config("w");
+    cfg.version = mqtt::protocol_version::v5;
+    cfg.repeat = 30;
+    cfg.max_inflight = 20;
+    captured err{2};
+    CHECK(run_against(script, cfg) == 0);
+    CHECK(err.text().empty());
+    CHECK(publishes == 30);
+    CHECK(most_in_flight == 2);
 }

@@ -32,7 +32,7 @@ public:
         case errc::unknown_property: return "unknown property identifier (§2.2.2.2)";
         case errc::property_not_allowed: return "a property this packet may not carry (§2.2.2.2)";
         case errc::duplicate_property: return "a property that may appear once appears twice (§2.2.2.2)";
-        case errc::invalid_property_value: return "a property value out of its range";
+        case errc::invalid_property_value: return "a property value out of its range (§2.2.2.2)";
         case errc::not_in_this_version: return "an MQTT 5 field in a packet of an older version";
         case errc::connack_not_first: return "first packet from the broker is not CONNACK";
         case errc::unexpected_connack: return "unexpected second CONNACK";
@@ -43,9 +43,9 @@ public:
         case errc::qos2_answered_with_puback: return "the broker answered a QoS 2 PUBLISH with PUBACK (it supports QoS 1 at most)";
         case errc::acknowledgement_out_of_order: return "an acknowledgement that does not fit the message's QoS flow";
         case errc::disconnected_by_broker: return "the broker ended the session (DISCONNECT)";
-        case errc::invalid_topic_alias: return "a Topic Alias we did not allow, or one never set";
-        case errc::receive_maximum_exceeded: return "the broker sent more unacknowledged QoS 1/2 messages than our Receive Maximum";
-        case errc::topic_alias_not_allowed: return "the topic alias is above the broker's Topic Alias Maximum";
+        case errc::invalid_topic_alias: return "a Topic Alias we did not allow, or one never set [MQTT-3.3.2-10]";
+        case errc::receive_maximum_exceeded: return "the broker sent more unacknowledged QoS 1/2 messages than our Receive Maximum (§3.3.4)";
+        case errc::topic_alias_not_allowed: return "the topic alias is above the broker's Topic Alias Maximum [MQTT-3.3.2-9]";
         case errc::auth_step_unsupported: return "the broker asks for another step of the authentication";
         case errc::auth_method_mismatch: return "the broker answered with another authentication method";
         case errc::unexpected_auth: return "AUTH from the broker, although we named no authentication method";
