@@ -78,7 +78,7 @@ std::string reason_words(std::uint8_t code, mqtt::properties const& props)
 {
     auto words = fmt::format("0x{:02X} {}", code, mqtt::reason_code_text(code));
     if (auto const* why = mqtt::find(props, property_id::reason_string)) words += fmt::format(" (\"{}\")", why->value);
-    if (auto const* where = mqtt::find(props, property_id::server_reference)) words += fmt::format(": use {}", where->value);
+    if (auto const* where = mqtt::find(props, property_id::server_reference)) words += fmt::format(", go to {}", where->value);
     return words;
 }
 

@@ -30,9 +30,14 @@ void trace_packet(mqtt::direction dir, mqtt::packet const& p, std::size_t attach
     std::string detail = std::visit(
         overloaded{
             [](mqtt::connect const& c) {
-                return fmt::format(" (client id '{}', clean {}, keepalive {}, user {}, password {})", c.client_id,
-                                   c.clean_session ? 1 : 0, c.keep_alive, c.username ? "'" + *c.username + "'" : "none",
-                                   c.password ? "****" : "none");
+                auto words = fmt::format(" (client id '{}', clean {}, keepalive {}, user {}, password {}", c.client_id,
+                                         c.clean_session ? 1 : 0, c.keep_alive, c.username ? "'" + *c.username + "'" : "none",
+                                         c.password ? "****" : "none");
+                if (c.will) {
+                    words += fmt::format(", will '{}' q{}{}", c.will->topic, static_cast<int>(c.will->qos), c.will->retain ? " retained" : "");
+                    if (!c.will->props.empty()) words += " [" + properties_words(c.will->props) + "]";
+                }
+                return words + ")";
             },
             [&](mqtt::connack const& c) {
                 if (keepalive_of_v5) return fmt::format(" (session present {}, reason {})", c.session_present ? 1 : 0, reason_words(c.return_code, {}));

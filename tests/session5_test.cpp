@@ -420,3 +420,16 @@ TEST_CASE("MQTT 5: UNSUBACK gives a reason code per filter, one for each [MQTT-3
     h.broker_sends(unsuback{again.packet_id, {0x00}});
     CHECK(h.single_failure().ec == errc::suback_count_mismatch);
 }
+
+TEST_CASE("MQTT 5: a Server Keep Alive applies even when we asked for none (-k 0) [MQTT-3.2.2-21]", "[session5]")
+{
+    connect c = harness5::options({}).connect;
+    c.keep_alive = 0;
+    session s{session_options{c, 5s, default_max_packet_size}};
+    s.start({});
+    bytes ack;
+    REQUIRE_FALSE(encode(connack{false, 0, {number(property_id::server_keep_alive, 30)}}, ack, v5));
+    s.receive(ack, {});
+    CHECK(s.keep_alive() == 30);
+    REQUIRE(s.next_deadline());
+}

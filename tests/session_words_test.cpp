@@ -37,7 +37,7 @@ TEST_CASE("MQTT 5 refusals name the reason code in hex and words, and the broker
           "the broker refused the connection: 0x86 bad user name or password (check the user name and password)");
     CHECK(f.code == static_cast<exit_code>(15)); // as 3.1.1's "not authorised": scripts see one number
     auto const moved = describe({errc::connection_refused, 0x9D, {text(property_id::server_reference, "new.example:8883")}}, context5());
-    CHECK(moved.message == "the broker refused the connection: 0x9D server moved: use new.example:8883");
+    CHECK(moved.message == "the broker refused the connection: 0x9D server moved, go to new.example:8883");
     CHECK(moved.code == static_cast<exit_code>(16));
 }
 
@@ -75,7 +75,7 @@ TEST_CASE("a broker's DISCONNECT that a reconnect cannot mend is final: taken ov
           "the broker ended the session: 0x8E session taken over (another client connected with the same client id: give each its own -i)");
     CHECK(taken.final);
     auto const moved = describe({errc::disconnected_by_broker, 0x9D, {{mqtt::property_id::server_reference, 0, "b2.example:8883"}}}, context5());
-    CHECK(moved.message == "the broker ended the session: 0x9D server moved: use b2.example:8883");
+    CHECK(moved.message == "the broker ended the session: 0x9D server moved, go to b2.example:8883");
     CHECK(moved.code == exit_code::network);
     CHECK(moved.final);
     CHECK(describe({errc::disconnected_by_broker, 0x9C, {}}, context5()).final);
