@@ -305,12 +305,12 @@ std::optional<output_format> output_format::compile(std::string_view spec, bool 
             }
             continue;
         }
-        // %[-0][width][.precision]specifier
+        // %[-0#][width][.precision]specifier
         auto const start = i;
         token t;
         ++i;
-        for (; i < spec.size() && (spec[i] == '-' || spec[i] == '0'); ++i)
-            (spec[i] == '-' ? t.left_align : t.zero_pad) = true;
+        for (; i < spec.size() && (spec[i] == '-' || spec[i] == '0' || spec[i] == '#'); ++i)
+            (spec[i] == '-' ? t.left_align : spec[i] == '0' ? t.zero_pad : t.hex) = true;
         for (; i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i])); ++i)
             t.width = t.width * 10 + static_cast<std::size_t>(spec[i] - '0');
         if (i < spec.size() && spec[i] == '.') {
@@ -380,12 +380,17 @@ void output_format::render_tokens(mqtt::publish const& m, wall_time when, std::s
             out += t.text;
             continue;
         }
-        if (payload_at && !*payload_at && t.kind == field::payload && t.width == 0 && !t.precision) {
+        if (payload_at && !*payload_at && t.kind == field::payload && t.width == 0 && !t.precision && !t.hex) {
             *payload_at = out.size();
             continue;
         }
         auto const start = out.size();
         render_field(t, m, when, out);
+        if (t.hex) { // `#`: the field's bytes in hex, for values that may be binary (%#D)
+            std::string const raw = out.substr(start);
+            out.resize(start);
+            for (char const c : raw) fmt::format_to(std::back_inserter(out), "{:02x}", static_cast<unsigned char>(c));
+        }
         if (t.precision && out.size() - start > *t.precision) out.resize(start + *t.precision);
         auto const length = out.size() - start;
         if (t.width > length) {

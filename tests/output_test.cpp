@@ -124,6 +124,8 @@ TEST_CASE("MQTT 5 properties in -F as mosquitto_sub prints them, %S gives every 
     auto const m = with_properties();
     CHECK(render("%A|%C|%E|%F|%P|%R|%S", m) == "4|text/plain|60|1|a:1 b:2 a:3|replies/1|7,9\n");
     CHECK(render("%D", m) == std::string{"\x00\xff\n", 3}); // raw bytes, as mosquitto_sub
+    CHECK(render("%#D|%#C|%#t", m) == "00ff|746578742f706c61696e|64656d6f2f68656c6c6f\n"); // `#`: binary-safe hex
+    CHECK(render("%#D", sample) == "\n");
     CHECK(render("[%-12C][%5E]", m) == "[text/plain  ][   60]\n");
 }
 

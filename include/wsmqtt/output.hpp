@@ -24,7 +24,8 @@ using wall_time = std::chrono::system_clock::time_point;
 /// (`%t %p %q %r %l %m %x %X %I %U %j %J %%`, plus `%b` base64), the MQTT 5 properties (`%A`
 /// topic alias, `%C` content type, `%D` correlation data, `%E` message expiry, `%F` payload
 /// format, `%P` user properties `k:v k:v`, `%R` response topic, `%S` subscription identifiers,
-/// comma-separated), `@` strftime fields with `@N` nanoseconds and `@@`, and the escapes
+/// comma-separated; a `#` flag prints any field in hex, for binary values: `%#D`), `@`
+/// strftime fields with `@N` nanoseconds and `@@`, and the escapes
 /// `\n \t \r \0 \a \e \v \\`.
 class output_format {
 public:
@@ -56,6 +57,7 @@ private:
         std::string text;          ///< literal text, or the strftime conversion for @ fields
         bool left_align = false;   ///< `-` flag
         bool zero_pad = false;     ///< `0` flag
+        bool hex = false;          ///< `#` flag: the value in lower-case hex (binary-safe: %#D, %#p)
         std::size_t width = 0;     ///< minimum width, 0 = none
         std::optional<std::size_t> precision; ///< maximum width
 
