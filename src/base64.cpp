@@ -3,6 +3,8 @@
 #include "wsmqtt/output.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace wsmqtt {
 
@@ -25,6 +27,36 @@ void append_base64(std::string_view data, std::string& out)
     out += alphabet[(v >> 12) & 63];
     out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
     out += '=';
+}
+
+std::optional<std::string> decode_base64(std::string_view text)
+{
+    if (text.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    std::uint32_t bits = 0;
+    std::size_t padding = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char const c = text[i];
+        std::uint32_t v = 0;
+        if (c >= 'A' && c <= 'Z') v = static_cast<std::uint32_t>(c - 'A');
+        else if (c >= 'a' && c <= 'z') v = static_cast<std::uint32_t>(c - 'a' + 26);
+        else if (c >= '0' && c <= '9') v = static_cast<std::uint32_t>(c - '0' + 52);
+        else if (c == '+') v = 62;
+        else if (c == '/') v = 63;
+        else if (c == '=' && text.size() - i <= 2) ++padding; // only in the last two places
+        else return std::nullopt;
+        if (c != '=' && padding > 0) return std::nullopt; // nothing after padding
+        bits = (bits << 6) | v;
+        if (i % 4 == 3) {
+            out += static_cast<char>(bits >> 16);
+            out += static_cast<char>((bits >> 8) & 0xFF);
+            out += static_cast<char>(bits & 0xFF);
+            bits = 0;
+        }
+    }
+    out.resize(out.size() - padding);
+    return out;
 }
 
 } // namespace wsmqtt

@@ -6,6 +6,7 @@
 #include "wsmqtt/mqtt/codec.hpp"
 #include "wsmqtt/mqtt/properties.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
+#include "wsmqtt/output.hpp"
 
 #include <fmt/format.h>
 
@@ -98,36 +99,9 @@ std::string binary_value(std::string const& text, std::string const& label)
         return out;
     }
     if (text.starts_with("base64:")) {
-        std::string out;
-        std::uint32_t bits = 0;
-        int count = 0;
-        std::size_t padding = 0;
-        bool ok = (text.size() - 7) % 4 == 0;
-        for (std::size_t i = 7; ok && i < text.size(); ++i) {
-            char const c = text[i];
-            int v = -1;
-            if (c >= 'A' && c <= 'Z') v = c - 'A';
-            else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-            else if (c >= '0' && c <= '9') v = c - '0' + 52;
-            else if (c == '+') v = 62;
-            else if (c == '/') v = 63;
-            else if (c == '=' && text.size() - i <= 2) {
-                ++padding;
-                v = 0;
-            }
-            ok = v >= 0 && (c == '=' || padding == 0);
-            bits = (bits << 6) | static_cast<std::uint32_t>(v);
-            if (++count == 4) {
-                out += static_cast<char>(bits >> 16);
-                out += static_cast<char>((bits >> 8) & 0xFF);
-                out += static_cast<char>(bits & 0xFF);
-                bits = 0;
-                count = 0;
-            }
-        }
-        if (!ok) throw usage_error(fmt::format("{}: '{}' is not base64 after 'base64:'", label, text));
-        out.resize(out.size() - padding);
-        return out;
+        auto bytes = decode_base64(std::string_view{text}.substr(7));
+        if (!bytes) throw usage_error(fmt::format("{}: '{}' is not base64 after 'base64:'", label, text));
+        return std::move(*bytes);
     }
     return text;
 }

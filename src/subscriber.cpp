@@ -31,9 +31,9 @@ constexpr std::size_t large_payload = 1024 * 1024;
 class subscriber final : public role {
 public:
     subscriber(config const& cfg, output_format format, run_control& control, std::optional<std::string> request)
-        : cfg_{cfg}, format_{std::move(format)}, control_{control}, request_{std::move(request)}
+        : cfg_{cfg}, format_{std::move(format)}, control_{control}, requester_{request.has_value()}, request_{std::move(request).value_or("")}
     {
-        if (auto const* data = mqtt::find(cfg_.v5.publish, mqtt::property_id::correlation_data); data && request_)
+        if (auto const* data = mqtt::find(cfg_.v5.publish, mqtt::property_id::correlation_data); data && requester_)
             correlation_ = data->value;
     }
 
@@ -68,7 +68,7 @@ public:
     void on_message(mqtt::publish const& m) override
     {
         if (control_.ending() || stdout_gone_) return;
-        if (request_ && !is_our_answer(m)) return;
+        if (requester_ && !is_our_answer(m)) return;
         // --remove-retained: the broker forwards our clearing message to us too; not news.
         if (!m.retain && m.payload.empty() && !cleared_topics_.empty() && cleared_topics_.erase(m.topic) > 0) return;
         // --retained-only: the first live message ends the run, unprinted (as mosquitto_sub).
@@ -96,16 +96,20 @@ public:
         for (std::size_t i = 0; i < e.return_codes.size(); ++i)
             if (e.return_codes[i] >= mqtt::suback_failure) // 0x80, and MQTT 5's other refusals above it
                 refused.emplace_back(&e.subscriptions[i].filter, v5 ? reason_words(e.return_codes[i], e.props) : std::string{});
-        auto const one = [](auto const& r) { return fmt::format("subscription to '{}' refused by the broker{}{}", *r.first, r.second.empty() ? "" : ": ", r.second); };
+        auto const one = [](auto const& r) {
+            return fmt::format("subscription to '{}' refused by the broker{}{}", *r.first, r.second.empty() ? "" : ": ", r.second);
+        };
         if (!refused.empty() && refused.size() == e.return_codes.size()) {
             if (refused.size() == 1) return control_.finish(exit_code::subscription_refused, one(refused.front()));
             std::vector<std::string> each;
-            for (auto const& r : refused) each.push_back(fmt::format("'{}'{}{}{}", *r.first, r.second.empty() ? "" : " (", r.second, r.second.empty() ? "" : ")"));
-            return control_.finish(exit_code::subscription_refused, fmt::format("every subscription refused by the broker: {}", fmt::join(each, ", ")));
+            for (auto const& [filter, reason] : refused)
+                each.push_back(reason.empty() ? fmt::format("'{}'", *filter) : fmt::format("'{}' ({})", *filter, reason));
+            return control_.finish(exit_code::subscription_refused,
+                                   fmt::format("every subscription refused by the broker: {}", fmt::join(each, ", ")));
         }
         if (!cfg_.quiet)
             for (auto const& r : refused) write_stderr(fmt::format("wsmqtt: warning: {}; the others stand\n", one(r)));
-        if (request_ && !request_sent_) send_request();
+        if (requester_ && !request_sent_) send_request();
         request_done();
     }
 
@@ -124,7 +128,8 @@ public:
     {
         // rr's request at QoS 1/2 (MQTT 5: perhaps refused); --remove-retained's are QoS 0.
         if (c.reason_code >= 0x80)
-            control_.finish(exit_code::message_refused, fmt::format("the broker refused the request: {}", reason_words(c.reason_code, c.props)));
+            control_.finish(exit_code::message_refused,
+                            fmt::format("the broker refused the request: {}", reason_words(c.reason_code, c.props)));
     }
 
     /// Once per read from the broker: a pipe never waits for a message that has arrived.
@@ -145,7 +150,7 @@ private:
     void send_request()
     {
         request_sent_ = true;
-        mqtt::publish m{cfg_.request_topic, std::move(*request_), cfg_.qos, false, false, 0, cfg_.v5.publish};
+        mqtt::publish m{cfg_.request_topic, std::move(request_), cfg_.qos, false, false, 0, cfg_.v5.publish};
         if (auto const r = control_.session().publish(std::move(m), clock::now()); r.ec)
             control_.finish(exit_code::usage, fmt::format("cannot send the request: {}", r.ec.message()));
     }
@@ -231,7 +236,8 @@ private:
     std::size_t rate_messages_ = 0;
     std::size_t rate_bytes_ = 0;
     std::unordered_set<std::string> cleared_topics_; ///< --remove-retained: echoes to skip
-    std::optional<std::string> request_; ///< rr: the request's payload, until sent
+    bool const requester_;               ///< wsmqtt rr
+    std::string request_;                ///< rr: the request's payload, until sent
     bool request_sent_ = false;
     std::string correlation_;            ///< rr: the request's Correlation Data
 };

@@ -79,6 +79,9 @@ private:
 /// Appends `data` in base64 (RFC 4648, with padding).
 void append_base64(std::string_view data, std::string& out);
 
+/// The bytes of base64 text (RFC 4648, padded); nullopt when it is not base64.
+[[nodiscard]] std::optional<std::string> decode_base64(std::string_view text);
+
 /// Appends `s` as a JSON string literal (RFC 8259), quotes included; `s` must be UTF-8.
 void append_json_string(std::string_view s, std::string& out);
 

@@ -29,8 +29,8 @@ std::uint32_t number_of(properties const& props, property_id id, std::uint32_t o
     return p ? p->number : otherwise;
 }
 
-/// The reason code of the DISCONNECT that closes a connection for `ec` (§3.14.2.1); 0 when we
-/// send none (the broker ended it, or the network did).
+/// The reason code of the DISCONNECT that closes a connection for `ec`, among those a client may
+/// send (§3.14.2.1); 0 when we send none (the broker ended it, or the network did).
 std::uint8_t disconnect_reason(std::error_code ec) noexcept
 {
     if (ec.category() != mqtt_category()) return 0;
@@ -43,6 +43,7 @@ std::uint8_t disconnect_reason(std::error_code ec) noexcept
     case errc::receive_maximum_exceeded: return 0x93;
     case errc::invalid_topic_alias: return 0x94;
     case errc::invalid_topic: return 0x90; // topic name invalid
+    case errc::auth_step_unsupported: return 0x83; // implementation specific: we cannot answer it
     case errc::connack_timeout: case errc::pingresp_timeout: case errc::connection_refused: case errc::disconnected_by_broker:
     case errc::not_connected: case errc::no_packet_id_available:
         return 0;
