@@ -394,19 +394,44 @@ def subscriber(broker, peers, runs, n, workdir, paused=False):
     return sc
 
 
-def publisher(broker, peers, runs, n, qos, workdir, mqttjs=True):
+def write_json_lines(plain: Path, path: Path):
+    """The lines of `plain` as `wsmqtt sub --json` prints them (what `pub --json` reads)."""
+    with plain.open() as src, path.open("w") as f:
+        for i, line in enumerate(src):
+            f.write(json.dumps({"tst": "2026-11-30T00:00:00.000000Z", "topic": "bench/pub", "qos": 0, "retain": False,
+                                "payloadlen": len(line) - 1, "payload": line.rstrip("\n")}, separators=(",", ":")) + "\n")
+
+
+def publisher(broker, peers, runs, n, qos, workdir, mqttjs=True, json_input=False):
     lines = workdir / f"lines-{n}.txt"
     if not lines.exists():
         write_lines(lines, n, 32)
-    sc = Scenario(f"3. Publisher: `pub -l`, {n:,} lines at QoS {qos}",
-                  [("rate", "msg/s", "msg/s", "high"), ("wall", "wall", "s", "low"), ("cpu", "CPU", "s", "low"),
-                   ("rss", "peak RSS", "MiB", "low"), ("delivered", "delivered (min)", "count", "high")],
-                  "mosquitto_pub tcp",
-                  "Each publisher reads the lines from a file on stdin. A counting subscriber "
-                  f"(mosquitto_sub over TCP at QoS {qos}) checks what arrived; the delivered column is the "
-                  "worst run.")
+    inputs = {}
+    if json_input:
+        # pub --json next to pub -l: the same messages, as JSON Lines; the reference is pub -l.
+        jsonl = workdir / f"lines-{n}.jsonl"
+        write_json_lines(lines, jsonl)
+        rows = peers.line_publisher("bench/pub", qos)
+        rows = {"wsmqtt pub -l ws (relay)": rows["wsmqtt ws (relay)"],
+                "wsmqtt pub --json ws (relay)": [a for a in rows["wsmqtt ws (relay)"] if a not in ("-t", "bench/pub", "-l")] + ["--json"]}
+        inputs["wsmqtt pub --json ws (relay)"] = jsonl
+        sc = Scenario(f"3b. Publisher: `pub --json` next to `pub -l`, {n:,} lines at QoS {qos}",
+                      [("rate", "msg/s", "msg/s", "high"), ("wall", "wall", "s", "low"), ("cpu", "CPU", "s", "low"),
+                       ("rss", "peak RSS", "MiB", "low"), ("delivered", "delivered (min)", "count", "high")],
+                      "wsmqtt pub -l ws (relay)",
+                      "The same messages: plain lines for `pub -l`, JSON Lines as `sub --json` prints them for "
+                      "`pub --json` (target: at least half of `pub -l`'s messages per second).")
+    else:
+        rows = peers.line_publisher("bench/pub", qos)
+        sc = Scenario(f"3. Publisher: `pub -l`, {n:,} lines at QoS {qos}",
+                      [("rate", "msg/s", "msg/s", "high"), ("wall", "wall", "s", "low"), ("cpu", "CPU", "s", "low"),
+                       ("rss", "peak RSS", "MiB", "low"), ("delivered", "delivered (min)", "count", "high")],
+                      "mosquitto_pub tcp",
+                      "Each publisher reads the lines from a file on stdin. A counting subscriber "
+                      f"(mosquitto_sub over TCP at QoS {qos}) checks what arrived; the delivered column is the "
+                      "worst run.")
     for run in range(runs):
-        for name, argv in peers.line_publisher("bench/pub", qos).items():
+        for name, argv in rows.items():
             if name.startswith("MQTT.js") and not mqttjs:
                 continue
             client_id = f"bcount-{run}-{time.monotonic_ns() % 1000000}"
@@ -414,7 +439,7 @@ def publisher(broker, peers, runs, n, qos, workdir, mqttjs=True):
                                              "-q", str(qos), "-i", client_id], stdout=subprocess.PIPE)
             counter = LineCounter(counter_proc.stdout)
             broker.wait_subscribed(client_id)
-            with lines.open("rb") as f:
+            with inputs.get(name, lines).open("rb") as f:
                 m = Measured(argv, stdin=f)
                 s = m.wait(600)
                 m.check()
@@ -560,6 +585,7 @@ def targets(scenarios) -> list[str]:
         out.append(f"| {label} | {value:.2f} | {sign} {limit} {'✅' if ok else '❌'} |")
 
     one, sub, pub0, pub1, big = (scenarios.get(k) for k in ("one", "sub", "pub0", "pub1", "large"))
+    pubjson = scenarios.get("pubjson")
     # With TLS in the binary (no module loaded on demand), every run loads OpenSSL: issue 12 set
     # these limits for it.
     check("one-shot wall, wsmqtt ws (relay) / mosquitto_pub", ratio(one, "wsmqtt ws (relay)", "mosquitto_pub tcp", "wall"), 1.4)
@@ -569,6 +595,8 @@ def targets(scenarios) -> list[str]:
     check("sub msg/s, wsmqtt ws (relay) / mosquitto_sub", ratio(sub, "wsmqtt ws (relay)", "mosquitto_sub tcp", "rate"), 1.0, True)
     check("pub -l QoS 0 msg/s, wsmqtt ws (relay) / mosquitto_pub", ratio(pub0, "wsmqtt ws (relay)", "mosquitto_pub tcp", "rate"), 1.5, True)
     check("pub -l QoS 1 msg/s, wsmqtt mqtt:// / mosquitto_pub", ratio(pub1, "wsmqtt mqtt://", "mosquitto_pub tcp", "rate"), 1.0, True)
+    check("pub --json msg/s / pub -l msg/s, wsmqtt ws (relay)",
+          ratio(pubjson, "wsmqtt pub --json ws (relay)", "wsmqtt pub -l ws (relay)", "rate"), 0.5, True)
     if pub1:
         for name in ("wsmqtt mqtt://", "wsmqtt ws (relay)"):
             row = pub1.rows.get(name)
@@ -595,7 +623,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer runs and messages: under 2 minutes")
     ap.add_argument("--runs", type=int, help="runs per figure (default 5, --quick 1)")
-    ap.add_argument("--only", help="comma-separated: one,sub,pub0,pub1,large,latency,startup")
+    ap.add_argument("--only", help="comma-separated: one,sub,pub0,pub1,pubjson,large,latency,startup")
     ap.add_argument("--no-mqttjs-pub", action="store_true", help="skip MQTT.js in the pub -l runs (slow)")
     ap.add_argument("--out", help="markdown file (default bench/results/<date>.md; none with --quick or --only)")
     args = ap.parse_args()
@@ -628,6 +656,7 @@ def main():
                 ("sub_waiting", lambda: subscriber(broker, peers, runs, sizes["sub"], workdir, paused=True)),
                 ("pub0", lambda: publisher(broker, peers, runs, sizes["pub0"], 0, workdir, not args.no_mqttjs_pub)),
                 ("pub1", lambda: publisher(broker, peers, runs, sizes["pub1"], 1, workdir, not args.no_mqttjs_pub)),
+                ("pubjson", lambda: publisher(broker, peers, runs, sizes["pub0"], 0, workdir, json_input=True)),
                 ("large", lambda: large(broker, peers, runs, sizes["large"], workdir)),
                 ("latency", lambda: latency(broker, peers, runs, sizes["lat"], sizes["rate"])),
                 ("startup", lambda: startup(runs)),

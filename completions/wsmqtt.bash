@@ -23,7 +23,8 @@ _wsmqtt() {
     --retained-only --remove-retained $output --rate --user-property --subscription-id --no-local
     --retain-as-published --retain-handling"
   local pub_opts="-t --topic $message -l --stdin-line --topic-separator -r --retain --repeat
-    --repeat-delay -M --max-inflight --progress --no-progress --response-topic --topic-alias"
+    --repeat-delay -M --max-inflight --progress --no-progress --response-topic --topic-alias --json
+    --pace --speed --rate"
   local rr_opts="-t --topic -e --response-topic $message -C --count $output --retain-handling"
 
   local command="" w
@@ -37,6 +38,7 @@ _wsmqtt() {
     -D|--property) COMPREPLY=($(compgen -W "connect publish subscribe unsubscribe disconnect will" -- "$cur")); return ;;
     --retain-handling) COMPREPLY=($(compgen -W "always new never" -- "$cur")); return ;;
     --payload-format) COMPREPLY=($(compgen -W "utf8 unspecified" -- "$cur")); return ;;
+    --pace) COMPREPLY=($(compgen -W "recorded" -- "$cur")); return ;;
     --tls-version) COMPREPLY=($(compgen -W "tlsv1.2 tlsv1.3" -- "$cur")); return ;;
     --proxy) COMPREPLY=($(compgen -W "http:// socks5:// socks5h://" -- "$cur")); compopt -o nospace 2>/dev/null || true; return ;;
     --capath) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
@@ -48,7 +50,7 @@ _wsmqtt() {
     --will-topic|--will-payload|--topic-separator|--repeat|--repeat-delay|-M|--max-inflight|\
     -H|--header|--origin|--user-agent|--subprotocol|--ciphers|--alpn|--reconnect-max|--max-packet-size|\
     -x|--session-expiry|--auth-method|--auth-data|--user-property|--content-type|--correlation-data|\
-    --message-expiry|--topic-alias|--subscription-id|-e|--response-topic)
+    --message-expiry|--topic-alias|--subscription-id|-e|--response-topic|--speed)
       return ;;
   esac
 

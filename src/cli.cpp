@@ -303,6 +303,11 @@ void add_pub_options(option_adder& app, raw_options& o)
     add_message_options(app, o);
     app.add_flag("-l,--stdin-line", o.stdin_lines, "Send each line of standard input as a message, as lines arrive")->group("Messages");
     app.add_option("--topic-separator", o.topic_separator, "With -l: lines are TOPIC<SEP>PAYLOAD (e.g. ' ')")->group("Messages");
+    app.add_flag("--json", o.json, "Each line of standard input is a message as 'wsmqtt sub --json' prints it (topic, payload, qos, ...)")
+        ->group("Messages");
+    app.add_option("--pace", o.pace, "With --json: 'recorded' keeps the spacing of the lines' tst times")->group("Messages");
+    app.add_option("--speed", o.speed, "With --pace recorded: this many times faster (e.g. 10, 0.5)")->group("Messages");
+    app.add_option("--rate", o.max_rate, "At most this many messages a second")->group("Messages");
     app.add_flag("-r,--retain", o.retain, "Ask the broker to retain the message")->group("Messages");
     app.add_option("--repeat", o.repeat, "Publish the message this many times")->type_name("INT")->group("Messages");
     app.add_flag_function("--progress,!--no-progress", [&o](std::int64_t n) { o.progress = n > 0; },

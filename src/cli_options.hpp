@@ -103,6 +103,9 @@ struct raw_options {
     std::optional<std::string> repeat;
     std::optional<std::string> repeat_delay;
     std::optional<std::string> max_inflight;
+    std::optional<std::string> pace;
+    std::optional<std::string> speed;
+    std::optional<std::string> max_rate;
 };
 
 class usage_error : public std::runtime_error {

@@ -86,6 +86,17 @@ double seconds(std::optional<std::string> const& text, double fallback, std::str
                                   above ? "above" : "from", min, max, *text));
 }
 
+/// A number above 0, decimals allowed; `fallback` when the option was not given.
+double positive_number(std::optional<std::string> const& text, double fallback, std::string_view option)
+{
+    if (!text) return fallback;
+    double value = 0;
+    auto const* const end = text->data() + text->size();
+    auto const [at, ec] = std::from_chars(text->data(), end, value);
+    if (ec == std::errc{} && at == end && value > 0 && value <= 1e9) return value;
+    throw usage_error(fmt::format("{} must be a number above 0 (e.g. 10 or 0.5), not '{}'", option, *text));
+}
+
 endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_user, std::optional<std::string>& url_pass)
 {
     bool const tls = o.tls || !o.cafile.empty() || !o.capath.empty() || !o.cert.empty() || o.insecure;
@@ -209,18 +220,32 @@ void validate_sub(raw_options const& o, config& c)
 
 void validate_pub(raw_options const& o, config& c)
 {
-    c.line_mode = o.stdin_lines;
+    // --json: lines as `sub --json` writes them; their fields win, but for -q, which forces.
+    c.json_input = o.json;
+    c.qos_given = o.qos.has_value();
+    if (c.json_input && (o.message || o.file || o.null_message || o.stdin_message))
+        throw usage_error("--json reads the messages from standard input: no -m, -f, -s or -n");
+    if (c.json_input && o.topic_separator) throw usage_error("--json and --topic-separator exclude each other: the lines name their topics");
+    c.line_mode = o.stdin_lines || c.json_input;
     c.progress = o.progress;
     c.topic_separator = o.topic_separator;
     if (c.topic_separator && (!c.line_mode || c.topic_separator->empty()))
         throw usage_error("--topic-separator needs -l and a non-empty separator");
-    if (o.topics.empty() && !c.topic_separator) throw usage_error("give the topic with -t");
+    if (o.pace) {
+        if (*o.pace != "recorded") throw usage_error(fmt::format("--pace must be 'recorded', not '{}'", *o.pace));
+        if (!c.json_input) throw usage_error("--pace recorded needs --json: the times are the lines' tst");
+        c.pace_recorded = true;
+    }
+    if (o.speed && !c.pace_recorded) throw usage_error("--speed needs --pace recorded");
+    c.speed = positive_number(o.speed, 1, "--speed");
+    c.max_rate = positive_number(o.max_rate, 0, "--rate");
+    if (o.topics.empty() && !c.topic_separator && !c.json_input) throw usage_error("give the topic with -t");
     if (o.topics.size() > 1) throw usage_error("publish takes exactly one topic (-t)");
     for (auto const& t : o.topics)
         if (auto ec = mqtt::check_topic_name(t)) throw usage_error(topic_problem(t, ec));
     c.topics = o.topics;
 
-    validate_message_source(o, c, true);
+    if (!c.json_input) validate_message_source(o, c, true);
     c.retain = o.retain;
     c.repeat = static_cast<std::size_t>(whole_number_or(o.repeat, 1, "--repeat", 1, INT32_MAX));
     if (c.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");

@@ -134,126 +134,6 @@ void append_json_object(mqtt::publish const& m, wall_time when, bool raw_json, s
     out += '}';
 }
 
-// A small RFC 8259 validator for %J: recursive descent with a depth limit.
-class json_checker {
-public:
-    explicit json_checker(std::string_view s) noexcept : s_{s} {}
-
-    bool whole() noexcept
-    {
-        skip_space();
-        if (!value(0)) return false;
-        skip_space();
-        return i_ == s_.size();
-    }
-
-private:
-    static constexpr int max_depth = 256;
-
-    bool value(int depth) noexcept
-    {
-        if (depth > max_depth || i_ >= s_.size()) return false;
-        switch (s_[i_]) {
-        case '{': return object(depth);
-        case '[': return array(depth);
-        case '"': return string();
-        case 't': return word("true");
-        case 'f': return word("false");
-        case 'n': return word("null");
-        default: return number();
-        }
-    }
-    bool object(int depth) noexcept
-    {
-        ++i_;
-        skip_space();
-        if (peek('}')) return ++i_, true;
-        while (true) {
-            skip_space();
-            if (!peek('"') || !string()) return false;
-            skip_space();
-            if (!peek(':')) return false;
-            ++i_;
-            skip_space();
-            if (!value(depth + 1)) return false;
-            skip_space();
-            if (peek(',')) { ++i_; continue; }
-            if (peek('}')) return ++i_, true;
-            return false;
-        }
-    }
-    bool array(int depth) noexcept
-    {
-        ++i_;
-        skip_space();
-        if (peek(']')) return ++i_, true;
-        while (true) {
-            skip_space();
-            if (!value(depth + 1)) return false;
-            skip_space();
-            if (peek(',')) { ++i_; continue; }
-            if (peek(']')) return ++i_, true;
-            return false;
-        }
-    }
-    bool string() noexcept
-    {
-        auto const start = ++i_;
-        while (i_ < s_.size()) {
-            auto const c = static_cast<unsigned char>(s_[i_]);
-            if (c == '"') return mqtt::is_valid_utf8(s_.substr(start, i_++ - start));
-            if (c < 0x20) return false;
-            if (c == '\\') {
-                if (++i_ >= s_.size()) return false;
-                char const e = s_[i_];
-                if (e == 'u') {
-                    for (int k = 0; k < 4; ++k)
-                        if (++i_ >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[i_]))) return false;
-                } else if (std::string_view{"\"\\/bfnrt"}.find(e) == std::string_view::npos) {
-                    return false;
-                }
-            }
-            ++i_;
-        }
-        return false;
-    }
-    bool number() noexcept
-    {
-        auto const digits = [&] {
-            auto const start = i_;
-            while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
-            return i_ > start;
-        };
-        if (peek('-')) ++i_;
-        if (peek('0')) ++i_;
-        else if (!digits()) return false;
-        if (peek('.')) {
-            ++i_;
-            if (!digits()) return false;
-        }
-        if (peek('e') || peek('E')) {
-            ++i_;
-            if (peek('+') || peek('-')) ++i_;
-            if (!digits()) return false;
-        }
-        return true;
-    }
-    bool word(std::string_view w) noexcept
-    {
-        if (s_.substr(i_, w.size()) != w) return false;
-        i_ += w.size();
-        return true;
-    }
-    void skip_space() noexcept
-    {
-        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
-    }
-    bool peek(char c) const noexcept { return i_ < s_.size() && s_[i_] == c; }
-
-    std::string_view s_;
-    std::size_t i_ = 0;
-};
-
 } // namespace
 
 std::optional<output_format> output_format::compile(std::string_view spec, bool no_newline, std::string& error)
@@ -475,8 +355,6 @@ void append_json_string(std::string_view s, std::string& out)
     }
     out += '"';
 }
-
-bool is_json(std::string_view s) noexcept { return json_checker{s}.whole(); }
 
 bool stderr_wants_colour() noexcept
 {

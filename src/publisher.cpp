@@ -5,6 +5,7 @@
 
 #include "race.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
+#include "wsmqtt/json_input.hpp"
 #include "wsmqtt/output.hpp"
 #include "wsmqtt/session_words.hpp"
 
@@ -295,10 +296,15 @@ private:
         while (more) {
             std::size_t start = 0;
             for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
+                auto const line = std::string_view{pending}.substr(start, nl - start);
+                start = nl + 1;
+                if (cfg_.json_input || cfg_.max_rate > 0) {
+                    co_await paced_line(line);
+                    continue;
+                }
                 // Most lines find room at once: no coroutine frame for them.
                 if (!has_room()) co_await room_to_publish();
-                if (!publish_line(std::string_view{pending}.substr(start, nl - start))) co_await park();
-                start = nl + 1;
+                if (!publish_line(line)) co_await park();
             }
             stdin_consumed_ += start;
             progress_.update(progress_done(), published_);
@@ -309,7 +315,9 @@ private:
             if (cancelled(state)) co_return; // interrupted: what is left of the input stays unread
         }
         // A last line without a newline is still a message.
-        if (!pending.empty()) {
+        if (!pending.empty() && (cfg_.json_input || cfg_.max_rate > 0)) {
+            co_await paced_line(pending);
+        } else if (!pending.empty()) {
             co_await room_to_publish();
             if (!publish_line(pending)) co_await park();
         }
@@ -322,8 +330,9 @@ private:
     {
         auto const& session = control_.session();
         auto const window = std::min<std::size_t>(cfg_.max_inflight, session.receive_maximum());
+        // With --json each line says its QoS: the window always holds.
         return !control_.ending() && session.is_connected() && session.output().size() < max_write_backlog &&
-               (cfg_.qos == mqtt::qos::at_most_once || session.in_flight() < window);
+               ((cfg_.qos == mqtt::qos::at_most_once && !cfg_.json_input) || session.in_flight() < window);
     }
 
     /// Waits until there is room to publish; the run's end cancels the wait.
@@ -350,6 +359,86 @@ private:
         return publish_one(topic, std::string{line.substr(at + cfg_.topic_separator->size())});
     }
 
+    /// A line of --json, or of -l with --rate: published when it is due.
+    net::awaitable<void> paced_line(std::string_view line)
+    {
+        std::optional<mqtt::publish> m;
+        if (cfg_.json_input) {
+            ++line_number_;
+            m = json_message_of(line); // nullopt: skipped (a warning), or blank
+            if (!m) co_return;
+        }
+        // Connected first: the pace counts from the first message that goes, not from the input.
+        if (!has_room()) co_await room_to_publish();
+        auto const due = due_time(json_tst_);
+        if (due) {
+            co_await sleep(*due - clock::now());
+            if (!has_room()) co_await room_to_publish();
+        }
+        bool const published = m ? publish_message(std::move(*m)) : publish_line(line);
+        if (!published) co_await park();
+    }
+
+    /// --json: a line as `sub --json` writes it, its fields or else the command line's (-t, -q,
+    /// -r, -D; -q wins over the line's qos). nullopt: a blank line, or one reported and skipped.
+    std::optional<mqtt::publish> json_message_of(std::string_view line)
+    {
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) return std::nullopt;
+        std::string error;
+        auto j = parse_json_message(line, error);
+        json_tst_.reset();
+        auto const skipped = [&](std::string const& why) -> std::optional<mqtt::publish> {
+            skip(why);
+            return std::nullopt;
+        };
+        if (!j) return skipped(error);
+        if (!j->topic && cfg_.topics.empty()) return skipped("no topic (and no -t)");
+        auto topic = j->topic ? std::move(*j->topic) : cfg_.topics.front();
+        if (auto const ec = mqtt::check_topic_name(topic)) return skipped(fmt::format("invalid topic '{}': {}", topic, ec.message()));
+        auto payload = std::move(j->payload).value_or(std::string{});
+        if (payload.size() + topic.size() + 16 > mqtt::max_remaining_length) return skipped("message larger than 256 MiB");
+        mqtt::publish m{std::move(topic), std::move(payload), cfg_.qos_given ? cfg_.qos : j->qos.value_or(cfg_.qos),
+                        cfg_.retain || j->retain.value_or(false), false, 0, {}};
+        if (control_.session().version() == mqtt::protocol_version::v5) {
+            // The line's properties, then -D's that the line does not have (user properties: all).
+            m.props = std::move(j->props);
+            for (auto const& p : cfg_.v5.publish)
+                if (p.id == mqtt::property_id::user_property || !mqtt::find(m.props, p.id)) m.props.push_back(p);
+        } else if (!j->props.empty() && !properties_dropped_) {
+            properties_dropped_ = true;
+            progress_.clear_line();
+            if (!cfg_.quiet)
+                write_stderr(fmt::format("wsmqtt: warning: line {}: MQTT 5 properties are not sent over MQTT 3.1.1 (give -V 5 to keep "
+                                         "them); this is said once\n",
+                                         line_number_));
+        }
+        json_tst_ = std::move(j->tst);
+        return m;
+    }
+
+    /// When the next message is due: --pace recorded (its line's tst, relative to the first,
+    /// over --speed) and --rate; nullopt: now.
+    std::optional<clock::time_point> due_time(std::optional<std::string> const& tst)
+    {
+        std::optional<clock::time_point> due;
+        auto const now = clock::now();
+        if (cfg_.pace_recorded && tst) {
+            if (auto const at = parse_rfc3339(*tst)) {
+                if (!pace_origin_) pace_origin_ = std::pair{*at, now};
+                auto const offset = std::chrono::duration<double>((*at - pace_origin_->first) / cfg_.speed);
+                due = pace_origin_->second + std::chrono::duration_cast<clock::duration>(std::max(offset, std::chrono::duration<double>{0}));
+            }
+        }
+        if (cfg_.max_rate > 0) {
+            auto const slot = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(1.0 / cfg_.max_rate));
+            auto const next = std::max(rate_next_, now);
+            rate_next_ = std::max(next, due.value_or(next)) + slot;
+            if (!due || next > *due) due = next;
+        }
+        if (due && *due <= now) return std::nullopt;
+        return due;
+    }
+
     /// A bad line of -l --topic-separator is reported and skipped: the lines around it still go
     /// out, and the run ends non-zero (check_done()).
     bool skip(std::string const& why)
@@ -364,8 +453,12 @@ private:
 
     bool publish_one(std::string_view topic, std::string&& payload)
     {
-        auto const r = control_.session().publish({std::string{topic}, std::move(payload), cfg_.qos, cfg_.retain, false, 0, cfg_.v5.publish},
-                                                  clock::now());
+        return publish_message({std::string{topic}, std::move(payload), cfg_.qos, cfg_.retain, false, 0, cfg_.v5.publish});
+    }
+
+    bool publish_message(mqtt::publish&& m)
+    {
+        auto const r = control_.session().publish(std::move(m), clock::now());
         if (r.ec) {
             control_.stop(exit_code::usage, fmt::format("cannot publish: {}", r.ec.message()));
             return false;
@@ -411,7 +504,11 @@ private:
     bool input_done_ = false; ///< every message has been handed to the session
     progress_meter progress_;
     std::size_t line_number_ = 0;
-    std::size_t skipped_ = 0; ///< bad lines of -l --topic-separator
+    std::size_t skipped_ = 0; ///< bad lines of -l --topic-separator and --json
+    std::optional<std::string> json_tst_;  ///< --json: the last line's tst
+    std::optional<std::pair<double, clock::time_point>> pace_origin_; ///< --pace recorded: the first tst, and when it went
+    clock::time_point rate_next_{};        ///< --rate: the next free slot
+    bool properties_dropped_ = false;
     bool completed_ = false;  ///< a flow ended in the read being handled
     std::size_t refused_ = 0; ///< MQTT 5: messages the broker refused
     std::string first_refusal_;

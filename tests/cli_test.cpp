@@ -533,3 +533,26 @@ TEST_CASE("rr: MQTT 5, one answer printed as its payload, on a topic of its own,
           "the response topic 'wsmqtt/rr/a+b' (made of -i) is not a topic name: give one with -e");
     CHECK(usage_error_of({"rx"}) == "unknown command 'rx' (did you mean 'rr'?): the commands are sub, pub and rr (see wsmqtt --help)");
 }
+
+TEST_CASE("pub --json: lines from standard input, -t/-q/-r as fallbacks (-q forces), --pace recorded, --rate", "[cli]")
+{
+    auto const c = parsed({"pub", "--json"});
+    CHECK(c.json_input);
+    CHECK(c.line_mode); // read as -l reads: as lines arrive, within the window
+    CHECK(c.topics.empty());
+    CHECK_FALSE(c.qos_given);
+    auto const forced = parsed({"pub", "--json", "-q", "1", "-t", "fallback", "--pace", "recorded", "--speed", "10", "--rate", "500"});
+    CHECK(forced.qos_given);
+    CHECK(forced.topics == std::vector<std::string>{"fallback"});
+    CHECK(forced.pace_recorded);
+    CHECK(forced.speed == 10);
+    CHECK(forced.max_rate == 500);
+    CHECK(parsed({"pub", "-t", "a", "-l", "--rate", "2.5"}).max_rate == 2.5);
+    CHECK(usage_error_of({"pub", "--json", "-m", "x"}) == "--json reads the messages from standard input: no -m, -f, -s or -n");
+    CHECK(usage_error_of({"pub", "--json", "--topic-separator", " "}) ==
+          "--json and --topic-separator exclude each other: the lines name their topics");
+    CHECK(usage_error_of({"pub", "--json", "--pace", "live"}) == "--pace must be 'recorded', not 'live'");
+    CHECK(usage_error_of({"pub", "-t", "a", "-l", "--pace", "recorded"}) == "--pace recorded needs --json: the times are the lines' tst");
+    CHECK(usage_error_of({"pub", "--json", "--speed", "2"}) == "--speed needs --pace recorded");
+    CHECK(usage_error_of({"pub", "--json", "--rate", "0"}) == "--rate must be a number above 0 (e.g. 10 or 0.5), not '0'");
+}

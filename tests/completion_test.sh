@@ -54,7 +54,8 @@ expect "wsmqtt pub --will-q" --will-qos
 expect "wsmqtt pub --will-qos " 1
 expect "wsmqtt sub --tls-version " tlsv1.3
 expect "wsmqtt pub --proxy " socks5h://
-reject "wsmqtt pub -" --json
+expect "wsmqtt pub --j" --json
+expect "wsmqtt pub --pace " recorded
 reject "wsmqtt sub -" --repeat
 # Every option that --help lists is offered.
 bin=${WSMQTT_BIN:-}
@@ -104,7 +105,7 @@ if command -v fish >/dev/null; then
   fish_expect "wsmqtt pub -f " ca.pem
   fish_expect "wsmqtt sub -L " wss://
   fish_reject "wsmqtt sub --" --repeat
-  fish_reject "wsmqtt pub --" --json
+  fish_expect "wsmqtt pub --pace " recorded
   if [[ -n $bin && -x $bin ]]; then
     for command in sub pub rr; do
       for option in $("$bin" "$command" --help | grep -E '^ +-' | awk '{print $1}' | sed 's/{.*}//' | tr ',' '\n' | grep -- '^--' | sort -u); do

@@ -117,7 +117,12 @@ struct config {
 
     // pub
     payload_source payload;          ///< -m, -f, -s, -n (pub and rr)
-    bool line_mode = false;          ///< -l: one message per line of stdin
+    bool line_mode = false;          ///< -l: one message per line of stdin (and --json)
+    bool json_input = false;         ///< --json: each line is an object as `sub --json` writes it
+    bool qos_given = false;          ///< -q was given: with --json it wins over the lines' "qos"
+    bool pace_recorded = false;      ///< --pace recorded: the lines' "tst" spacing, divided by `speed`
+    double speed = 1;                ///< --speed
+    double max_rate = 0;             ///< --rate N: at most N messages a second; 0: as fast as the broker takes them
     std::optional<std::string> topic_separator; ///< with -l: "topic<SEP>payload" lines
     bool retain = false;
     std::size_t repeat = 1;          ///< --repeat
