@@ -20,6 +20,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <unordered_map>
 #include <variant>
 
 #include <fcntl.h>
@@ -143,6 +145,40 @@ private:
     std::uint64_t done_ = 0;
     std::uint64_t messages_ = 0;
     clock::time_point drawn_{};
+};
+
+/// `sub --json | pub --json` on one broker, with a filter that takes what is published: each
+/// message comes back at once, for ever. Seen as lines that are, one after the other, messages
+/// published here moments before, received (their tst) after that.
+class loop_guard {
+public:
+    /// A --json line about to be published, with its tst; true once, when the last `threshold`
+    /// lines were all echoes of this run's own messages.
+    bool echo(mqtt::publish const& m, std::optional<std::string> const& tst)
+    {
+        auto const key = std::hash<std::string_view>{}(m.topic) * 31 + std::hash<std::string_view>{}(m.payload);
+        auto const now = std::chrono::system_clock::now();
+        bool is_echo = false;
+        if (auto const it = sent_.find(key); it != sent_.end() && now - it->second < std::chrono::seconds{5} && tst) {
+            auto const received = parse_rfc3339(*tst); // after we sent it: not a recording of the past
+            auto const sent_at = std::chrono::duration<double>(it->second.time_since_epoch()).count();
+            is_echo = received && *received >= sent_at - 0.5;
+        }
+        run_ = is_echo ? run_ + 1 : 0;
+        if (sent_.insert_or_assign(key, now).second) order_.push_back(key);
+        if (order_.size() > kept) {
+            sent_.erase(order_.front());
+            order_.pop_front();
+        }
+        return run_ == threshold;
+    }
+
+private:
+    static constexpr std::size_t threshold = 1000;
+    static constexpr std::size_t kept = 4096;
+    std::unordered_map<std::size_t, std::chrono::system_clock::time_point> sent_;
+    std::deque<std::size_t> order_;
+    std::size_t run_ = 0;
 };
 
 class publisher final : public role {
@@ -367,6 +403,12 @@ private:
             ++line_number_;
             m = json_message_of(line); // nullopt: skipped (a warning), or blank
             if (!m) co_return;
+            if (loop_.echo(*m, json_tst_) && !cfg_.quiet) {
+                progress_.clear_line();
+                write_stderr("wsmqtt: warning: the last 1000 lines were messages this pub had just published: the source "
+                             "subscribes to what it publishes (the same broker and an overlapping filter?), a loop that "
+                             "never ends\n");
+            }
         }
         // Connected first: the pace counts from the first message that goes, not from the input.
         if (!has_room()) co_await room_to_publish();
@@ -509,6 +551,7 @@ private:
     std::optional<std::pair<double, clock::time_point>> pace_origin_; ///< --pace recorded: the first tst, and when it went
     clock::time_point rate_next_{};        ///< --rate: the next free slot
     bool properties_dropped_ = false;
+    loop_guard loop_;
     bool completed_ = false;  ///< a flow ended in the read being handled
     std::size_t refused_ = 0; ///< MQTT 5: messages the broker refused
     std::string first_refusal_;

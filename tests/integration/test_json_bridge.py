@@ -123,6 +123,31 @@ class JsonBridge(BrokerTestCase):
         # to 40 ms (Nagle's algorithm against the receiver's delayed ACK of its SUBACK).
         self.assertTrue(all(g >= 0.15 for g in gaps) and sum(gaps) >= 0.35, gaps)
 
+    def test_a_bridge_from_a_broker_to_itself_is_named_as_the_loop_it_is(self):
+        # sub and pub on one broker, the filter taking what pub publishes: the seed goes round until
+        # the source's -C; pub says what is happening.
+        source = subprocess.Popen([WSMQTT, "sub", "-d", *self.b(), "-t", "loop/#", "--json", "-C", "1500"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        sink = subprocess.Popen([WSMQTT, "pub", *self.b(), "--json"], stdin=source.stdout, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=ENV)
+        source.stdout.close()
+        for raw in source.stderr:
+            if raw.startswith(b"wsmqtt: received SUBACK"):
+                break
+        self.assertEqual(run("pub", *self.b(), "-t", "loop/x", "-m", "seed").returncode, 0)
+        source.stderr.close()
+        self.assertEqual(source.wait(timeout=60), 0)
+        _, err = sink.communicate(timeout=60)
+        self.assertEqual(sink.returncode, 0)
+        self.assertEqual(err.decode(), "wsmqtt: warning: the last 1000 lines were messages this pub had just published: the "
+                                       "source subscribes to what it publishes (the same broker and an overlapping filter?), "
+                                       "a loop that never ends\n")
+
+    def test_a_recording_of_one_message_repeated_is_no_loop(self):
+        line = json.dumps({"tst": "2026-11-30T00:00:00.000000Z", "topic": "same/x", "payload": "on"}) + "\n"
+        got = run("pub", *self.b(), "--json", input=(line * 1500).encode())
+        self.assertEqual((got.returncode, got.stderr), (0, ""))
+
     def test_the_command_line_fills_in_and_q_forces(self):
         receiver = Subscriber(*self.b(), "-t", "fill/#", "-q", "2", "-C", "2", "-F", "%t %q %p").ready()
         lines = '{"payload":"no topic of its own"}\n{"topic":"fill/own","payload":"q2 asked","qos":2}\n'
