@@ -148,6 +148,15 @@ class JsonBridge(BrokerTestCase):
         got = run("pub", *self.b(), "--json", input=(line * 1500).encode())
         self.assertEqual((got.returncode, got.stderr), (0, ""))
 
+    def test_rate_spaces_the_messages_of_pub_l(self):
+        receiver = Subscriber(*self.b(), "-t", "rate/#", "-C", "4", "--json").ready()
+        got = run("pub", *self.b(), "-t", "rate/x", "-l", "--rate", "10", input=b"1\n2\n3\n4\n")
+        self.assertEqual((got.returncode, got.stderr), (0, ""))
+        code, out = receiver.finish()
+        times = [int(m["tst"][17:19]) + float("0" + m["tst"][19:26]) for m in map(json.loads, out.splitlines())]
+        gaps = [(b - a) % 60 for a, b in zip(times, times[1:])]
+        self.assertTrue(sum(gaps) >= 0.25, gaps)  # 0.1 s apart (the first may be held back 40 ms, as above)
+
     def test_the_command_line_fills_in_and_q_forces(self):
         receiver = Subscriber(*self.b(), "-t", "fill/#", "-q", "2", "-C", "2", "-F", "%t %q %p").ready()
         lines = '{"payload":"no topic of its own"}\n{"topic":"fill/own","payload":"q2 asked","qos":2}\n'
