@@ -17,6 +17,8 @@
 namespace wsmqtt {
 namespace {
 
+struct member;
+
 /// A JSON value: its kind, a string's decoded text or a number's text, and the members or
 /// elements of an object or array. `raw` is the value's text as written (for a %J payload).
 struct value {
@@ -24,8 +26,13 @@ struct value {
     bool truth = false;
     std::string text;
     std::string_view raw;
-    std::vector<std::pair<std::string, value>> members; ///< object, in order
-    std::vector<value> elements;                        ///< array
+    std::vector<member> members; ///< object, in order
+    std::vector<value> elements; ///< array
+};
+
+struct member {
+    std::string name;
+    value v;
 };
 
 /// Recursive descent over one line; `error` says what is wrong and where.
@@ -85,9 +92,9 @@ private:
             if (!peek(':')) return fail("expected ':'");
             ++i_;
             skip_space();
-            value member;
-            if (!read(member, depth + 1)) return false;
-            v.members.emplace_back(std::move(key), std::move(member));
+            value item;
+            if (!read(item, depth + 1)) return false;
+            v.members.push_back({std::move(key), std::move(item)});
             skip_space();
             if (peek(',')) {
                 ++i_;
@@ -256,7 +263,9 @@ bool read_properties(value const& object, mqtt::properties& props, std::string& 
 {
     using mqtt::property_id;
     if (object.type != value::kind::object) return error = "properties must be an object", false;
-    for (auto const& [name, v] : object.members) {
+    for (auto const& m : object.members) {
+        auto const& name = m.name;
+        auto const& v = m.v;
         auto const bad = [&](std::string_view what) {
             error = fmt::format("properties: {} {}", name, what);
             return false;
@@ -264,10 +273,9 @@ bool read_properties(value const& object, mqtt::properties& props, std::string& 
         if (name == "user-properties") {
             if (v.type != value::kind::array) return bad("must be a list of {\"key\":\"value\"} objects");
             for (auto const& pair : v.elements) {
-                if (pair.type != value::kind::object || pair.members.size() != 1 ||
-                    pair.members.front().second.type != value::kind::string)
+                if (pair.type != value::kind::object || pair.members.size() != 1 || pair.members.front().v.type != value::kind::string)
                     return bad("must be a list of {\"key\":\"value\"} objects");
-                props.push_back({property_id::user_property, 0, pair.members.front().first, pair.members.front().second.text});
+                props.push_back({property_id::user_property, 0, pair.members.front().name, pair.members.front().v.text});
             }
         } else if (name == "payload-format-indicator") {
             auto const n = whole(v, 0, 1);

@@ -7,6 +7,9 @@
 // the frame reader gives the same payload and stops however its input is split.
 #include "wsmqtt/mqtt/codec.hpp"
 #include "wsmqtt/handshakes.hpp"
+#include "wsmqtt/json_input.hpp"
+#include "wsmqtt/mqtt/topic.hpp"
+#include "wsmqtt/output.hpp"
 #include "wsmqtt/mqtt/session.hpp"
 #include "wsmqtt/ws_frames.hpp"
 
@@ -156,6 +159,18 @@ void handshakes_hold(std::span<std::uint8_t const> data, std::size_t chunk)
 
 } // namespace
 
+/// pub --json's reader on any line: no crash, and a message it accepts has valid UTF-8 strings.
+void json_line_holds(std::span<std::uint8_t const> data)
+{
+    std::string_view const line{reinterpret_cast<char const*>(data.data()), data.size()};
+    std::string error;
+    auto const m = wsmqtt::parse_json_message(line, error);
+    if (m && m->topic && !wsmqtt::mqtt::is_valid_utf8(*m->topic)) std::abort();
+    if (!m && error.empty()) std::abort(); // a refusal always says why
+    (void)wsmqtt::is_json(line);
+    (void)wsmqtt::parse_rfc3339(line);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size)
 {
     if (size < 1) return 0;
@@ -168,5 +183,6 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (read_frames(rest, static_cast<std::size_t>((control & 0x0F) + 1)) != read_frames(rest, rest.size() + 1))
         std::abort(); // the split must not matter
     handshakes_hold(rest, static_cast<std::size_t>((control & 0x0F) + 1));
+    json_line_holds(rest);
     return 0;
 }
