@@ -433,3 +433,18 @@ TEST_CASE("MQTT 5: a Server Keep Alive applies even when we asked for none (-k 0
     CHECK(s.keep_alive() == 30);
     REQUIRE(s.next_deadline());
 }
+
+TEST_CASE("MQTT 5: with request-problem-information 0 a Reason String on an acknowledgement is refused [MQTT-3.1.2-29]", "[session5]")
+{
+    harness5 h{{number(property_id::request_problem_information, 0)}};
+    (void)h.accepted({text(property_id::reason_string, "fine on CONNACK")});
+    auto const r = h.s.publish(message("t", qos::at_least_once), h.now);
+    (void)h.sent();
+    h.broker_sends(publish{"t", "p", qos::at_most_once, false, false, 0, {property{property_id::user_property, 0, "k", "v"}}}); // fine on PUBLISH
+    CHECK(h.events().size() == 1);
+    h.broker_sends(puback{r.packet_id, 0x10, {text(property_id::reason_string, "no subscribers")}});
+    CHECK(h.single_failure().ec == errc::problem_information_sent);
+    auto const out = h.sent();
+    REQUIRE(out.size() == 1);
+    CHECK(std::get<disconnect>(out[0]).reason_code == 0x82);
+}

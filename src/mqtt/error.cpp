@@ -47,6 +47,7 @@ public:
         case errc::receive_maximum_exceeded: return "the broker sent more unacknowledged QoS 1/2 messages than our Receive Maximum (§3.3.4)";
         case errc::topic_alias_not_allowed: return "the topic alias is above the broker's Topic Alias Maximum [MQTT-3.3.2-9]";
         case errc::auth_step_unsupported: return "the broker asks for another step of the authentication";
+        case errc::problem_information_sent: return "a Reason String or user property on an acknowledgement, which we asked the broker not to send (request-problem-information 0) [MQTT-3.1.2-29]";
         case errc::auth_method_mismatch: return "the broker answered with another authentication method";
         case errc::unexpected_auth: return "AUTH from the broker, although we named no authentication method";
         case errc::qos_not_supported: return "the broker does not support this QoS (its Maximum QoS)";

@@ -58,6 +58,7 @@ session::session(session_options options)
     , decoder_{options_.max_packet_size, options_.connect.version}
     , keep_alive_{options_.connect.keep_alive}
     , receive_maximum_{static_cast<std::uint16_t>(number_of(options_.connect.props, property_id::receive_maximum, 65535))}
+    , problem_information_{number_of(options_.connect.props, property_id::request_problem_information, 1) != 0}
 {
 }
 
@@ -119,6 +120,20 @@ void session::receive(std::span<std::uint8_t const> data, time_point now)
 void session::handle(packet&& p, time_point now)
 {
     if (state_ == state::disconnecting) return; // DISCONNECT is queued: nothing else matters
+    // Asked for no problem information, a broker sends a Reason String or user properties only
+    // on PUBLISH, CONNACK and DISCONNECT [MQTT-3.1.2-29].
+    if (!problem_information_ && !std::holds_alternative<mqtt::publish>(p) && !std::holds_alternative<connack>(p) &&
+        !std::holds_alternative<mqtt::disconnect>(p)) {
+        bool const told = std::visit(
+            [](auto const& ack) {
+                if constexpr (requires { ack.props; })
+                    return find(ack.props, property_id::reason_string) || find(ack.props, property_id::user_property);
+                else
+                    return false;
+            },
+            p);
+        if (told) return fail(errc::problem_information_sent);
+    }
     if (state_ == state::awaiting_connack) {
         if (auto const* c = std::get_if<connack>(&p)) return on_connack(*c, now);
         // Enhanced authentication: the broker may challenge before its CONNACK (§4.12).

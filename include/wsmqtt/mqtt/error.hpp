@@ -45,6 +45,7 @@ enum class errc {
     unexpected_auth,                ///< MQTT 5: AUTH although we named no Authentication Method
     auth_step_unsupported,          ///< MQTT 5: the broker asks for another step of the authentication (§4.12)
     auth_method_mismatch,           ///< MQTT 5: a CONNACK or AUTH naming another method [MQTT-4.12.0-5]
+    problem_information_sent,       ///< MQTT 5: a Reason String or user property we asked not to get [MQTT-3.1.2-29]
     qos_not_supported,              ///< MQTT 5: a QoS over the broker's Maximum QoS [MQTT-3.2.2-11]
     retain_not_supported,           ///< MQTT 5: retain where the broker has Retain Available 0 [MQTT-3.2.2-14]
     packet_too_large_for_broker,    ///< MQTT 5: over the broker's Maximum Packet Size [MQTT-3.2.2-15]

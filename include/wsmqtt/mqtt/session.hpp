@@ -211,6 +211,7 @@ private:
     std::map<std::uint16_t, std::string> aliases_;     ///< incoming Topic Aliases, per connection
     std::map<std::uint16_t, std::string> aliases_out_; ///< Topic Aliases the broker has from us, per connection
     std::uint16_t receive_maximum_ = 65535; ///< ours (CONNECT): incoming QoS 1/2 unacknowledged at once
+    bool problem_information_ = true;       ///< ours (CONNECT): Reason Strings and user properties wanted everywhere
     std::size_t unacknowledged_qos1_ = 0;   ///< incoming QoS 1 messages not yet taken (so not yet PUBACKed)
 
     time_point connack_deadline_{};
