@@ -1,4 +1,4 @@
-// Base64 (RFC 4648): -F %b, JSON output of binary payloads, and proxy credentials. On its own so
+// Base64 (RFC 4648) and hex: -F %b %x %#D, JSON output of binary payloads, -d, proxy credentials. On its own so
 // that the TLS module (transport_tls.cpp) can have it without the rest of output.cpp.
 #include "wsmqtt/output.hpp"
 
@@ -27,6 +27,17 @@ void append_base64(std::string_view data, std::string& out)
     out += alphabet[(v >> 12) & 63];
     out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
     out += '=';
+}
+
+void append_hex(std::string_view data, std::string& out, bool upper)
+{
+    char const* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    out.reserve(out.size() + 2 * data.size());
+    for (char const c : data) {
+        auto const b = static_cast<unsigned char>(c);
+        out += digits[b >> 4];
+        out += digits[b & 0x0F];
+    }
 }
 
 std::optional<std::string> decode_base64(std::string_view text)

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <random>
 #include <string_view>
@@ -74,14 +75,6 @@ struct request {
     std::string label;
 };
 
-int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /// Binary data: "hex:0a1b…", "base64:…", or the text as it is.
 std::string binary_value(std::string const& text, std::string const& label)
 {
@@ -91,9 +84,10 @@ std::string binary_value(std::string const& text, std::string const& label)
         std::string out;
         bool ok = digits.size() % 2 == 0;
         for (std::size_t i = 0; ok && i < digits.size(); i += 2) {
-            auto const high = hex_digit(digits[i]), low = hex_digit(digits[i + 1]);
-            ok = high >= 0 && low >= 0;
-            out += static_cast<char>(high * 16 + low);
+            unsigned byte = 0;
+            auto const [at, ec] = std::from_chars(digits.data() + i, digits.data() + i + 2, byte, 16);
+            ok = ec == std::errc{} && at == digits.data() + i + 2;
+            out += static_cast<char>(byte);
         }
         if (!ok) throw usage_error(fmt::format("{}: '{}' is not an even number of hex digits after 'hex:'", label, text));
         return out;

@@ -75,13 +75,20 @@ std::int64_t whole_number_or(std::optional<std::string> const& text, std::int64_
 
 /// A number of seconds, decimals allowed: from `min` (above it when `above`) to `max`; `fallback`
 /// when the option was not given.
+/// `text` as a number, decimals allowed; nullopt if it is not one, whole.
+std::optional<double> decimal(std::string const& text)
+{
+    double value = 0;
+    auto const* const end = text.data() + text.size();
+    auto const [at, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc{} || at != end) return std::nullopt;
+    return value;
+}
+
 double seconds(std::optional<std::string> const& text, double fallback, std::string_view option, double min, bool above, double max)
 {
     if (!text) return fallback;
-    double value = 0;
-    auto const* const end = text->data() + text->size();
-    auto const [at, ec] = std::from_chars(text->data(), end, value);
-    if (ec == std::errc{} && at == end && (above ? value > min : value >= min) && value <= max) return value;
+    if (auto const value = decimal(*text); value && (above ? *value > min : *value >= min) && *value <= max) return *value;
     throw usage_error(fmt::format("{} must be a number of seconds {} {:g} and at most {:g} (e.g. 2.5), not '{}'", option,
                                   above ? "above" : "from", min, max, *text));
 }
@@ -90,10 +97,7 @@ double seconds(std::optional<std::string> const& text, double fallback, std::str
 double positive_number(std::optional<std::string> const& text, double fallback, std::string_view option)
 {
     if (!text) return fallback;
-    double value = 0;
-    auto const* const end = text->data() + text->size();
-    auto const [at, ec] = std::from_chars(text->data(), end, value);
-    if (ec == std::errc{} && at == end && value > 0 && value <= 1e9) return value;
+    if (auto const value = decimal(*text); value && *value > 0 && *value <= 1e9) return *value;
     throw usage_error(fmt::format("{} must be a number above 0 (e.g. 10 or 0.5), not '{}'", option, *text));
 }
 
@@ -262,10 +266,10 @@ void validate_rr(raw_options const& o, config& c)
     if (o.topics.size() > 1) throw usage_error("a request goes to exactly one topic (-t)");
     if (auto ec = mqtt::check_topic_name(o.topics.front())) throw usage_error(topic_problem(o.topics.front(), ec));
     c.request_topic = o.topics.front();
+    // -e is checked with the other properties (validate_mqtt5); a topic made of -i is checked here.
     auto const response = o.response_topic.value_or("wsmqtt/rr/" + c.client_id);
-    if (mqtt::check_topic_name(response))
-        throw usage_error(o.response_topic ? fmt::format("--response-topic must be a topic name without wildcards, not '{}'", response)
-                                           : fmt::format("the response topic '{}' (made of -i) is not a topic name: give one with -e", response));
+    if (!o.response_topic && mqtt::check_topic_name(response))
+        throw usage_error(fmt::format("the response topic '{}' (made of -i) is not a topic name: give one with -e", response));
     c.topics = {response};
     validate_message_source(o, c, false);
     c.count = static_cast<std::size_t>(whole_number_or(o.count, 1, "-C", 1, INT32_MAX));

@@ -269,7 +269,7 @@ void output_format::render_tokens(mqtt::publish const& m, wall_time when, std::s
         if (t.hex) { // `#`: the field's bytes in hex, for values that may be binary (%#D)
             std::string const raw = out.substr(start);
             out.resize(start);
-            for (char const c : raw) fmt::format_to(std::back_inserter(out), "{:02x}", static_cast<unsigned char>(c));
+            append_hex(raw, out);
         }
         if (t.precision && out.size() - start > *t.precision) out.resize(start + *t.precision);
         auto const length = out.size() - start;
@@ -293,15 +293,7 @@ void output_format::render_field(token const& t, mqtt::publish const& m, wall_ti
     case field::length: fmt::format_to(it, "{}", m.payload.size()); break;
     case field::packet_id: fmt::format_to(it, "{}", m.packet_id); break;
     case field::hex_lower:
-    case field::hex_upper: {
-        char const* digits = t.kind == field::hex_lower ? "0123456789abcdef" : "0123456789ABCDEF";
-        for (char const c : m.payload) {
-            auto const b = static_cast<unsigned char>(c);
-            out += digits[b >> 4];
-            out += digits[b & 0x0F];
-        }
-        break;
-    }
+    case field::hex_upper: append_hex(m.payload, out, t.kind == field::hex_upper); break;
     case field::base64: append_base64(m.payload, out); break;
     case field::iso_time: append_strftime("%Y-%m-%dT%H:%M:%S%z", split(when).local, out); break;
     case field::unix_time: {

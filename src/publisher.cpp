@@ -20,8 +20,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <deque>
-#include <unordered_map>
 #include <variant>
 
 #include <fcntl.h>
@@ -158,26 +156,26 @@ public:
     {
         auto const key = std::hash<std::string_view>{}(m.topic) * 31 + std::hash<std::string_view>{}(m.payload);
         auto const now = std::chrono::system_clock::now();
+        // What was published lately, by hash, in a table of fixed size (no allocation per line;
+        // a collision only forgets a message, which at worst delays the warning).
+        auto& slot = sent_[key % sent_.size()];
         bool is_echo = false;
-        if (auto const it = sent_.find(key); it != sent_.end() && now - it->second < std::chrono::seconds{5} && tst) {
+        if (slot.key == key && now - slot.at < std::chrono::seconds{5} && tst) {
             auto const received = parse_rfc3339(*tst); // after we sent it: not a recording of the past
-            auto const sent_at = std::chrono::duration<double>(it->second.time_since_epoch()).count();
-            is_echo = received && *received >= sent_at - 0.5;
+            is_echo = received && *received >= std::chrono::duration<double>(slot.at.time_since_epoch()).count() - 0.5;
         }
         run_ = is_echo ? run_ + 1 : 0;
-        if (sent_.insert_or_assign(key, now).second) order_.push_back(key);
-        if (order_.size() > kept) {
-            sent_.erase(order_.front());
-            order_.pop_front();
-        }
+        slot = {key, now};
         return run_ == threshold;
     }
 
 private:
     static constexpr std::size_t threshold = 1000;
-    static constexpr std::size_t kept = 4096;
-    std::unordered_map<std::size_t, std::chrono::system_clock::time_point> sent_;
-    std::deque<std::size_t> order_;
+    struct sent {
+        std::size_t key = 0;
+        std::chrono::system_clock::time_point at{};
+    };
+    std::array<sent, 4096> sent_{};
     std::size_t run_ = 0;
 };
 

@@ -3,6 +3,7 @@
 
 #include "wsmqtt/mqtt/error.hpp"
 #include "wsmqtt/mqtt/properties.hpp"
+#include "wsmqtt/output.hpp"
 
 #include <fmt/format.h>
 
@@ -41,7 +42,7 @@ std::string properties_words(mqtt::properties const& props)
                 out += fmt::format("=({} bytes)", p.value.size()); // may be a secret
             } else {
                 out += "=hex:";
-                for (char const c : p.value) out += fmt::format("{:02x}", static_cast<unsigned char>(c));
+                append_hex(p.value, out);
             }
             break;
         default: out += fmt::format("={}", p.number);

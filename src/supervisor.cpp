@@ -300,8 +300,8 @@ void supervisor::on_session_failed(mqtt::session_failed const& e)
     std::uint16_t ws_status = 0;
     if (f.code == exit_code::protocol && e.ec != mqtt::errc::disconnected_by_broker)
         ws_status = e.ec == mqtt::errc::packet_too_large ? too_big : protocol_error;
-    // MQTT 5: the session queued a DISCONNECT with the reason; it goes out first.
-    connection_->end(std::move(f), ws_status, cfg_.version == mqtt::protocol_version::v5);
+    // MQTT 5: when the session queued a DISCONNECT with the reason, it goes out first.
+    connection_->end(std::move(f), ws_status, e.disconnect_queued);
 }
 
 void supervisor::after_events() { role_->after_events(); }

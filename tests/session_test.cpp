@@ -367,7 +367,7 @@ TEST_CASE("SUBACK with the wrong number of codes is a protocol error [MQTT-3.9.3
     h.connect_ok();
     auto const r = h.s.subscribe({{"a", qos::at_most_once}, {"b", qos::at_most_once}}, h.now);
     h.broker_sends(suback{r.packet_id, {0x00}});
-    CHECK(h.single_failure().ec == errc::suback_count_mismatch);
+    CHECK(h.single_failure().ec == errc::ack_count_mismatch);
 }
 
 TEST_CASE("UNSUBACK completes the matching UNSUBSCRIBE", "[session]")

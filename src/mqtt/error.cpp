@@ -39,7 +39,7 @@ public:
         case errc::session_present_on_clean: return "session present on a clean session";
         case errc::server_only_packet: return "broker sent a packet only clients may send";
         case errc::unknown_packet_id: return "acknowledgement for a packet identifier not in use";
-        case errc::suback_count_mismatch: return "SUBACK or UNSUBACK codes do not match the request (one per filter)";
+        case errc::ack_count_mismatch: return "SUBACK or UNSUBACK codes do not match the request (one per filter)";
         case errc::qos2_answered_with_puback: return "the broker answered a QoS 2 PUBLISH with PUBACK (it supports QoS 1 at most)";
         case errc::acknowledgement_out_of_order: return "an acknowledgement that does not fit the message's QoS flow";
         case errc::disconnected_by_broker: return "the broker ended the session (DISCONNECT)";

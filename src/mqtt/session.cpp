@@ -188,7 +188,7 @@ void session::handle(packet&& p, time_point now)
                 auto const it = pending_subscribe_.find(a.packet_id);
                 if (it == pending_subscribe_.end()) return fail(errc::unknown_packet_id); // [MQTT-2.3.1-7]
                 if (a.return_codes.size() != it->second.size())
-                    return fail(errc::suback_count_mismatch); // [MQTT-3.9.3-1]
+                    return fail(errc::ack_count_mismatch); // [MQTT-3.9.3-1]
                 events_.emplace_back(
                     subscribe_complete{a.packet_id, std::move(it->second), std::move(a.return_codes), std::move(a.props)});
                 pending_subscribe_.erase(it);
@@ -198,7 +198,7 @@ void session::handle(packet&& p, time_point now)
                 auto const it = pending_unsubscribe_.find(a.packet_id);
                 if (it == pending_unsubscribe_.end()) return fail(errc::unknown_packet_id);
                 if (version() == protocol_version::v5 && a.reason_codes.size() != it->second.size())
-                    return fail(errc::suback_count_mismatch); // one per filter [MQTT-3.11.3-1]
+                    return fail(errc::ack_count_mismatch); // one per filter [MQTT-3.11.3-1]
                 events_.emplace_back(unsubscribe_complete{a.packet_id, std::move(it->second), std::move(a.reason_codes), std::move(a.props)});
                 pending_unsubscribe_.erase(it);
                 release_packet_id(a.packet_id);
@@ -449,11 +449,10 @@ std::optional<event> session::poll_event()
     events_.pop_front();
     // The message is handed over now: acknowledge it [MQTT-4.3.2-2, MQTT-4.3.3-2]. Not after
     // DISCONNECT, nor on a connection that failed: the broker then keeps it for the session.
-    if (auto const* m = std::get_if<message_received>(&e); m && m->message.qos == qos::at_least_once && unacknowledged_qos1_ > 0)
-        --unacknowledged_qos1_;
-    if (auto const* m = std::get_if<message_received>(&e); m && state_ == state::connected) {
-        if (m->message.qos == qos::at_least_once) send(puback{m->message.packet_id}, last_input_);
-        else if (m->message.qos == qos::exactly_once) send(pubrec{m->message.packet_id}, last_input_);
+    if (auto const* m = std::get_if<message_received>(&e)) {
+        if (m->message.qos == qos::at_least_once && unacknowledged_qos1_ > 0) --unacknowledged_qos1_; // taken: no longer ours to hold
+        if (state_ == state::connected && m->message.qos == qos::at_least_once) send(puback{m->message.packet_id}, last_input_);
+        else if (state_ == state::connected && m->message.qos == qos::exactly_once) send(pubrec{m->message.packet_id}, last_input_);
     }
     return e;
 }
@@ -471,10 +470,10 @@ void session::fail(std::error_code ec, std::uint8_t connack_code, properties pro
 {
     if (state_ == state::failed) return;
     // MQTT 5: the broker is told why we close, where a reason code says it [MQTT-4.13.1-1].
-    if (state_ == state::connected && version() == protocol_version::v5)
-        if (auto const reason = disconnect_reason(ec)) send(mqtt::disconnect{reason}, last_input_);
+    std::uint8_t const reason = state_ == state::connected && version() == protocol_version::v5 ? disconnect_reason(ec) : 0;
+    if (reason != 0) send(mqtt::disconnect{reason}, last_input_);
     state_ = state::failed;
-    events_.emplace_back(session_failed{ec, connack_code, std::move(props)});
+    events_.emplace_back(session_failed{ec, connack_code, std::move(props), reason != 0});
 }
 
 std::uint16_t session::allocate_packet_id() noexcept

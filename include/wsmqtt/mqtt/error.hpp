@@ -35,7 +35,7 @@ enum class errc {
     session_present_on_clean,       ///< session present with CleanSession=1 [MQTT-3.2.2-1]
     server_only_packet,             ///< CONNECT/SUBSCRIBE/UNSUBSCRIBE/PINGREQ/DISCONNECT from a server
     unknown_packet_id,              ///< an acknowledgement for an identifier not in flight [MQTT-2.3.1-7]
-    suback_count_mismatch,          ///< SUBACK codes do not match the filters [MQTT-3.9.3-1]
+    ack_count_mismatch,             ///< SUBACK or UNSUBACK codes do not match the filters [MQTT-3.9.3-1, MQTT-3.11.3-1]
     qos2_answered_with_puback,      ///< PUBACK for a QoS 2 PUBLISH: the broker does QoS 1 at most
     acknowledgement_out_of_order,   ///< PUBREC for QoS 1, PUBCOMP before PUBREL: the QoS flows disagree
     disconnected_by_broker,         ///< MQTT 5: a DISCONNECT from the broker, with a reason code (§3.14)

@@ -72,6 +72,8 @@ struct session_failed {
     std::error_code ec;
     std::uint8_t connack_code = 0;
     properties props;
+    /// MQTT 5: a DISCONNECT saying why is queued in output(): send it before closing.
+    bool disconnect_queued = false;
 };
 using event = std::variant<connected, message_received, publish_complete, subscribe_complete,
                            unsubscribe_complete, ignored_acknowledgement, session_failed>;
