@@ -89,7 +89,7 @@ std::string binary_value(std::string const& text, std::string const& label)
             ok = ec == std::errc{} && at == digits.data() + i + 2;
             out += static_cast<char>(byte);
         }
-        if (!ok) throw usage_error(fmt::format("{}: '{}' is not an even number of hex digits after 'hex:'", label, text));
+        if (!ok) throw usage_error(fmt::format("{}: '{}' is not hex, two digits a byte, after 'hex:'", label, text));
         return out;
     }
     if (text.starts_with("base64:")) {

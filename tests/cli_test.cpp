@@ -477,7 +477,7 @@ TEST_CASE("MQTT 5: -D takes exactly what a client may send, and says why not", "
     CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--response-topic", "r/#"}) ==
           "--response-topic must be a topic name without wildcards, not 'r/#'");
     CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--correlation-data", "hex:0g"}) ==
-          "--correlation-data: 'hex:0g' is not an even number of hex digits after 'hex:'");
+          "--correlation-data: 'hex:0g' is not hex, two digits a byte, after 'hex:'");
     CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--correlation-data", "base64:A=B="}) ==
           "--correlation-data: 'base64:A=B=' is not base64 after 'base64:'");
     CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--user-property", "novalue"}) ==
