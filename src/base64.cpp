@@ -1,6 +1,5 @@
-// Base64 (RFC 4648) and hex: -F %b %x %#D, JSON output of binary payloads, -d, proxy credentials. On its own so
-// that the TLS module (transport_tls.cpp) can have it without the rest of output.cpp.
-#include "wsmqtt/output.hpp"
+// Base64 (RFC 4648) and hex: -F %b %x %#D, JSON output of binary payloads, -d, proxy credentials.
+#include "wsmqtt/base64.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -36,10 +36,6 @@ using boost::system::error_code;
 using tls_stream = ssl::stream<tcp::socket>;
 
 inline constexpr std::size_t read_chunk_size = 64 * 1024;
-/// Outgoing WebSocket payloads are masked (or Beast writes) in parts of this size.
-inline constexpr std::size_t write_chunk_size = 64 * 1024;
-/// How long a closing handshake may take.
-inline constexpr auto close_timeout = std::chrono::seconds{2};
 
 /// Where socket reads land: read_chunk_size bytes, not zeroed, so that its pages are touched
 /// only as data arrives (a one-shot publish reads a few bytes: 60 KiB less resident memory).
@@ -74,6 +70,16 @@ public:
     std::optional<transport_error> error;      ///< from making the TLS context
     stage at = stage::resolve;
     std::string peer_names; ///< of the broker's certificate, when its verification failed
+
+    /// The stream the transport reads and writes: a TCP socket, or TLS over one.
+    template <class Stream>
+    [[nodiscard]] Stream make_stream(net::any_io_executor const& ex)
+    {
+        if constexpr (std::is_same_v<Stream, tcp::socket>)
+            return Stream{ex};
+        else
+            return Stream{ex, *tls_context};
+    }
 
     [[nodiscard]] endpoint first_hop() const
     {
@@ -116,7 +122,7 @@ public:
             at = stage::proxy;
             if (via->type == proxy::kind::http) {
                 handshake::http_connect h{*via, ep, std::string{"wsmqtt/"} + version};
-                if (auto f = co_await exchange(socket, h, h.start(), nullptr)) co_return f;
+                if (auto f = co_await exchange(socket, h, h.start())) co_return f;
             } else {
                 std::vector<std::uint8_t> address; // socks5h: none, the proxy resolves the name
                 if (via->type == proxy::kind::socks5) {
@@ -132,7 +138,7 @@ public:
                     }
                 }
                 handshake::socks5 h{*via, ep, std::move(address)};
-                if (auto f = co_await exchange(socket, h, h.start(), nullptr)) co_return f;
+                if (auto f = co_await exchange(socket, h, h.start())) co_return f;
             }
         }
         if constexpr (std::is_same_v<Stream, tls_stream>) {
@@ -142,18 +148,14 @@ public:
         co_return std::nullopt;
     }
 
-    /// Runs a sans-I/O handshake over `stream`: sends what it asks, feeds it what comes back.
-    /// Bytes a WebSocket server sent behind its answer go to `rest` (frames); a proxy sends none.
-    template <class Stream, class Handshake>
-    net::awaitable<std::optional<transport_error>> exchange(Stream& stream, Handshake& h, std::string out, std::vector<std::uint8_t>* rest)
+    /// Runs a proxy's sans-I/O handshake over `socket`: sends what it asks, feeds it what comes
+    /// back.
+    template <class Handshake>
+    net::awaitable<std::optional<transport_error>> exchange(tcp::socket& stream, Handshake& h, std::string out)
     {
         auto const io_error = [&](error_code const& e) -> transport_error {
-            if (auto f = tls::client_certificate_problem(e)) return *f; // TLS 1.3: the verdict on our certificate comes now
-            bool const closed = e == net::error::eof || e == net::error::connection_reset || e == ssl::error::stream_truncated;
-            if constexpr (std::is_same_v<Handshake, handshake::websocket_upgrade>)
-                return h.io_error(closed ? "" : e.message(), host_and_port(options.endpoint));
-            else
-                return h.io_error(closed ? "" : e.message());
+            bool const closed = e == net::error::eof || e == net::error::connection_reset;
+            return h.io_error(closed ? "" : e.message());
         };
         std::array<std::uint8_t, 4096> buffer;
         while (true) {
@@ -168,9 +170,7 @@ public:
             if (s.error) co_return s.error;
             out = std::move(s.send);
             if (!s.done) continue;
-            if constexpr (std::is_same_v<Handshake, handshake::websocket_upgrade>)
-                rest->assign(buffer.begin() + static_cast<std::ptrdiff_t>(s.consumed), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-            else if (s.consumed < n) // nothing went through the tunnel yet: nothing can come back
+            if (s.consumed < n) // nothing went through the tunnel yet: nothing can come back
                 co_return h.sent_early();
             if (!out.empty())
                 if (auto [e, m] = co_await net::async_write(stream, net::buffer(out), use_tuple); e) co_return io_error(e);
@@ -203,7 +203,7 @@ public:
     [[nodiscard]] static transport_error connection_lost(error_code const& ec);
 };
 
-/// ws:// and wss:// with --compress (transport_deflate.cpp): Beast's WebSocket stream.
-[[nodiscard]] std::unique_ptr<transport> make_deflate_transport(net::any_io_executor const& ex, transport_options options);
+/// ws:// and wss:// (transport_ws.cpp): Beast's WebSocket stream.
+[[nodiscard]] std::unique_ptr<transport> make_websocket_transport(net::any_io_executor const& ex, transport_options options);
 
 } // namespace wsmqtt::transport_detail

@@ -201,6 +201,8 @@ private:
     {
         if (status == stdout_writer::status::ok) return true;
         stdout_gone_ = true;
+        // What this batch acknowledged was not delivered: the acknowledgements stay unsent.
+        control_.session().discard_output();
         // The reader of our stdout has gone (`| head -1`): leave quietly. A full disk or an I/O
         // error lost output: that is an error.
         if (status == stdout_writer::status::closed) control_.stop(exit_code::ok);

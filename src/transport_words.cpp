@@ -1,12 +1,37 @@
 // The transport's errors in words, with their exit codes (README.md, "Exit codes"): the one
 // place where what the transport found becomes what the user reads. No Boost, no OpenSSL.
 #include "wsmqtt/transport_error.hpp"
-#include "wsmqtt/ws_frames.hpp"
 
 #include <fmt/format.h>
 
 namespace wsmqtt {
 namespace {
+
+/// "1001 going away: \"reason\"": a WebSocket close status (RFC 6455 §7.4.1) in words.
+std::string close_words(std::uint64_t code, std::string const& reason)
+{
+    char const* name = nullptr;
+    switch (code) {
+    case 0:
+    case 1005: return reason.empty() ? "without a status" : "without a status: \"" + reason + "\"";
+    case 1000: name = "normal"; break;
+    case 1001: name = "going away"; break;
+    case 1002: name = "protocol error"; break;
+    case 1003: name = "unsupported data"; break;
+    case 1007: name = "invalid data"; break;
+    case 1008: name = "policy violation"; break;
+    case 1009: name = "message too big"; break;
+    case 1011: name = "server error"; break;
+    case 1012: name = "service restart"; break;
+    case 1013: name = "try again later"; break;
+    default: break;
+    }
+    auto text = std::to_string(code);
+    if (name) text += std::string{" "} + name;
+    if (!reason.empty()) text += ": \"" + reason + "\"";
+    return text;
+}
+
 
 using enum transport_errc;
 
@@ -109,7 +134,7 @@ std::string words(transport_error const& e)
     case closed: return "connection closed";
     case closed_by_broker: return "connection closed by the broker";
     case ws_closed_by_broker:
-        return fmt::format("connection closed by the broker (WebSocket close {})", ws::describe({static_cast<std::uint16_t>(e.number), d}));
+        return fmt::format("connection closed by the broker (WebSocket close {})", close_words(e.number, d));
     case connection_lost: return fmt::format("connection lost: {}", d);
     case ws_protocol_error: return fmt::format("protocol error: {}", d);
     case ws_text_frame: return "protocol error: the broker sent a text WebSocket frame";

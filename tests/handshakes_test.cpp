@@ -1,5 +1,5 @@
-// The connection-setup handshakes without I/O: HTTP CONNECT, SOCKS5 and the WebSocket upgrade,
-// fed as a proxy or server would answer, whole and a byte at a time.
+// The proxy handshakes without I/O: HTTP CONNECT and SOCKS5, fed as a proxy would answer, whole
+// and a byte at a time. The WebSocket upgrade is tested in process in transport_test.cpp.
 #include <catch2/catch.hpp>
 
 #include "wsmqtt/handshakes.hpp"
@@ -97,7 +97,7 @@ TEST_CASE("HTTP CONNECT refusals are named: authentication, an unreachable broke
     http_connect garbage{http_proxy(), broker(), "wsmqtt/1"};
     s = garbage.feed(bytes_of("SSH-2.0-OpenSSH\r\n\r\n"));
     REQUIRE(s.error);
-    CHECK(describe(*s.error).message == "proxy proxy.test:3128 answered CONNECT with the answer is not HTTP");
+    CHECK(describe(*s.error).message == "proxy proxy.test:3128 answered CONNECT with an answer that is not HTTP (bad version)");
     CHECK(describe(garbage.io_error("")).message == "proxy proxy.test:3128 did not answer CONNECT: it closed the connection");
 }
 
@@ -147,104 +147,6 @@ TEST_CASE("SOCKS5 with a user name and password (RFC 1929), and each refusal in 
     s = not_socks.feed(bytes_of("HTTP"));
     REQUIRE(s.error);
     CHECK(describe(*s.error).message == "SOCKS5 proxy 127.0.0.1:1080: not a SOCKS5 proxy");
-}
-
-namespace {
-
-/// RFC 6455 §1.3's example: the nonce "the sample nonce" is the key dGhlIHNhbXBsZSBub25jZQ==.
-std::array<std::uint8_t, 16> sample_nonce()
-{
-    std::string const text = "the sample nonce";
-    std::array<std::uint8_t, 16> nonce;
-    std::copy(text.begin(), text.end(), nonce.begin());
-    return nonce;
-}
-
-websocket_upgrade upgrade()
-{
-    return websocket_upgrade{{"broker.test:8080", "/mqtt", "mqtt", "wsmqtt/1", "", {{"X-Token", "t"}}}, sample_nonce()};
-}
-
-std::string answer_101(std::string extra = "Sec-WebSocket-Protocol: mqtt\r\n")
-{
-    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" +
-           extra + "\r\n";
-}
-
-} // namespace
-
-TEST_CASE("the WebSocket upgrade request has the key, version, subprotocol and our headers (RFC 6455 §4.1)", "[handshakes]")
-{
-    auto const request = upgrade().start();
-    CHECK(request.starts_with("GET /mqtt HTTP/1.1\r\nHost: broker.test:8080\r\n"));
-    CHECK_THAT(request, Catch::Contains("Upgrade: websocket\r\nConnection: Upgrade\r\n"));
-    CHECK_THAT(request, Catch::Contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
-    CHECK_THAT(request, Catch::Contains("Sec-WebSocket-Version: 13\r\n"));
-    CHECK_THAT(request, Catch::Contains("Sec-WebSocket-Protocol: mqtt\r\n")); // [MQTT-6.0.0-3]
-    CHECK_THAT(request, Catch::Contains("X-Token: t\r\n"));
-    CHECK(request.ends_with("\r\n\r\n"));
-    CHECK(websocket_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-}
-
-TEST_CASE("SHA-1 gives the FIPS 180-1 test vectors", "[handshakes]")
-{
-    auto const hex = [](std::array<std::uint8_t, 20> const& d) {
-        std::string out;
-        for (auto b : d) out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
-        return out;
-    };
-    CHECK(hex(sha1("abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d");
-    CHECK(hex(sha1("")) == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-    CHECK(hex(sha1("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")) == "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-    CHECK(hex(sha1(std::string(1000000, 'a'))) == "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
-}
-
-TEST_CASE("a 101 answer is accepted, frames sent behind it are left for the frame reader", "[handshakes]")
-{
-    auto const split = GENERATE(std::size_t{1}, std::size_t{5}, std::size_t{4096});
-    auto h = upgrade();
-    auto const head = answer_101();
-    auto const s = feed_all(h, head + std::string{"\x82\x02\x20\x02", 4}, split);
-    REQUIRE_FALSE(s.error);
-    CHECK(s.done);
-    CHECK(s.consumed == head.size());
-}
-
-TEST_CASE("a WebSocket answer that is not right is refused in words", "[handshakes]")
-{
-    auto refusal = [](std::string const& answer) {
-        auto h = upgrade();
-        auto const s = h.feed(bytes_of(answer));
-        REQUIRE(s.error);
-        return describe(*s.error);
-    };
-    auto f = refusal("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here!");
-    CHECK(f.code == exit_code::websocket);
-    CHECK(f.message == "WebSocket upgrade refused: HTTP 404 Not Found");
-    CHECK(refusal("HTTP/1.1 301 Moved\r\nLocation: wss://elsewhere/mqtt\r\nContent-Length: 0\r\n\r\n").message ==
-          "WebSocket upgrade refused: HTTP 301 Moved (redirected to wss://elsewhere/mqtt)");
-    CHECK(refusal(answer_101("")).message == "broker did not accept subprotocol mqtt");        // [MQTT-6.0.0-4]
-    CHECK(refusal(answer_101("Sec-WebSocket-Protocol: chat\r\n")).message == "broker selected subprotocol 'chat' instead of mqtt");
-    auto wrong_accept = answer_101();
-    wrong_accept.replace(wrong_accept.find("s3pPL"), 5, "AAAAA");
-    CHECK(refusal(wrong_accept).message == "WebSocket handshake failed: wrong Sec-WebSocket-Accept (RFC 6455 §4.1)");
-    CHECK(refusal(answer_101("Sec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Extensions: permessage-deflate\r\n")).message ==
-          "WebSocket handshake failed: the broker chose an extension we did not offer");
-}
-
-TEST_CASE("a refusal waits for the start of its body, for -d", "[handshakes]")
-{
-    auto h = upgrade();
-    auto s = h.feed(bytes_of("HTTP/1.1 403 Forbidden\r\nContent-Length: 20\r\n\r\n<html>"));
-    CHECK_FALSE(s.error);
-    s = h.feed(bytes_of("403 Forbidden</"));
-    REQUIRE(s.error);
-    CHECK(h.body() == "<html>403 Forbidden<");
-    CHECK(h.response().field("content-length") != nullptr);
-    // A connection that closes before the answer: is it a WebSocket port?
-    CHECK(describe(upgrade().io_error("", "b:1")).message ==
-          "WebSocket handshake with b:1 failed: connection closed (is it a WebSocket port? For MQTT over TCP add --tcp)");
 }
 
 TEST_CASE("SOCKS5: what is sent and why it failed do not depend on how the answer was split", "[handshakes]")

@@ -329,6 +329,58 @@ TEST_CASE("io: sub -C 2 with four QoS 1 messages waiting acknowledges only the t
     CHECK(std::holds_alternative<mqtt::disconnect>(script.received.back()));
 }
 
+TEST_CASE("io: a message whose write to stdout failed is never acknowledged (| head -1, /dev/full)", "[io]")
+{
+    // Defect: sub -c -q 1 -F %p | head -1 lost message 2: its write failed with EPIPE, and its
+    // PUBACK and DISCONNECT went out anyway, so the persistent session never had it again.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    int read_end = fds[0];
+    std::string first;
+    broker_script script;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::publish{"t", "1", mqtt::qos::at_least_once, false, false, 1});
+        if (auto const* a = std::get_if<mqtt::puback>(&p); a && a->packet_id == 1) {
+            char buffer[64];
+            auto const n = ::read(read_end, buffer, sizeof buffer); // what `head -1` read
+            first.assign(buffer, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+            ::close(read_end); // and it exits
+            read_end = -1;
+            t.send(mqtt::publish{"t", "2", mqtt::qos::at_least_once, false, false, 2});
+        }
+    };
+    auto cfg = sub_config();
+    cfg.clean_session = false;
+    cfg.qos = mqtt::qos::at_least_once;
+    int status = 0;
+    {
+        int const saved = ::dup(1);
+        ::dup2(fds[1], 1);
+        ::close(fds[1]);
+        status = run_against(script, cfg);
+        ::dup2(saved, 1);
+        ::close(saved);
+    }
+    CHECK(status == 0); // the reader left: not an error, as mosquitto_sub
+    CHECK(first == "Topic: t | 1\n");
+    auto const acks = all_of<mqtt::puback>(script.received);
+    REQUIRE(acks.size() == 1);
+    CHECK(acks[0].packet_id == 1); // 2 was not delivered: the broker keeps it for the session
+    CHECK(std::holds_alternative<mqtt::disconnect>(script.received.back()));
+
+    // The same on a full disk: an error, and still no acknowledgement.
+    broker_script full_disk;
+    full_disk.on_packet = [](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (std::holds_alternative<mqtt::subscribe>(p)) t.send(mqtt::publish{"t", "1", mqtt::qos::exactly_once, false, false, 1});
+    };
+    captured full{1, "/dev/full"};
+    captured err{2};
+    CHECK(run_against(full_disk, cfg) == to_int(exit_code::output));
+    CHECK(all_of<mqtt::pubrec>(full_disk.received).empty());
+}
+
 TEST_CASE("io: stdout on a full disk is an error (exit 8), not a quiet success", "[io]")
 {
     broker_script script;

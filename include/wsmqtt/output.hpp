@@ -3,6 +3,8 @@
 
 #include "wsmqtt/mqtt/packet.hpp"
 
+#include "wsmqtt/base64.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -76,14 +78,7 @@ private:
     bool uses_time_ = false;
 };
 
-/// Appends `data` in base64 (RFC 4648, with padding).
-void append_base64(std::string_view data, std::string& out);
 
-/// Appends `data` as two hex digits a byte, lower case unless `upper`.
-void append_hex(std::string_view data, std::string& out, bool upper = false);
-
-/// The bytes of base64 text (RFC 4648, padded); nullopt when it is not base64.
-[[nodiscard]] std::optional<std::string> decode_base64(std::string_view text);
 
 /// Appends `s` as a JSON string literal (RFC 8259), quotes included; `s` must be UTF-8.
 void append_json_string(std::string_view s, std::string& out);

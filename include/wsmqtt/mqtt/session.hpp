@@ -117,6 +117,14 @@ public:
     /// Bytes to send, all queued packets together; the caller sends and clears them.
     [[nodiscard]] bytes& output() noexcept { return output_; }
     [[nodiscard]] bytes const& output() const noexcept { return output_; }
+    /// Drops what output() holds unsent: the messages just taken could not be delivered (stdout
+    /// failed), so their PUBACK/PUBREC must not go out; the run ends, and a persistent session
+    /// gets them again. A message is never acknowledged without being delivered.
+    void discard_output() noexcept
+    {
+        output_.clear();
+        attachments_.clear();
+    }
 
     /// The payload of a large PUBLISH, sent from where it lies instead of copied into output():
     /// it goes `at` bytes into output(). Shared with the session while it may be sent again.
