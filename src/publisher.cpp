@@ -39,7 +39,9 @@ constexpr std::size_t progress_step = 256 * 1024;
 /// Input from this size on shows progress on a terminal.
 constexpr std::size_t large_input = 1024 * 1024;
 /// How long an interrupted publisher waits for the broker to acknowledge what it has sent.
-constexpr auto interrupt_grace = std::chrono::seconds{2};
+/// With the WebSocket close after it (0.5 s at most), a signal ends a run within 2 s: supervisors
+/// send SIGKILL a few seconds after SIGTERM.
+constexpr auto interrupt_grace = std::chrono::milliseconds{1500};
 
 
 /// Standard input for `pub -l`: asynchronous for pipes and terminals, plain reads for regular
@@ -286,7 +288,13 @@ private:
     std::pair<exit_code, std::string> interrupted_end() const
     {
         auto const code = static_cast<exit_code>(to_int(exit_code::signal_base) + signal_);
-        if (auto const lost = unacknowledged()) return {code, "interrupted: " + *lost};
+        // -l: lines read from stdin but not handed to the session (it was reconnecting, or the
+        // window was full) are not published: say so, never exit 0 over them.
+        std::string held;
+        if (lines_held_ > 0)
+            held = fmt::format("{} line{} read from standard input not published", lines_held_, lines_held_ == 1 ? "" : "s");
+        if (auto const lost = unacknowledged()) return {code, "interrupted: " + *lost + (held.empty() ? "" : "; " + held)};
+        if (!held.empty()) return {code, "interrupted: " + held};
         if (!input_done_ && !cfg_.line_mode) {
             auto const left = cfg_.repeat - published_;
             return {code, cfg_.repeat == 1 ? std::string{"interrupted before the message was published"}
@@ -329,16 +337,19 @@ private:
         bool more = true;
         while (more) {
             std::size_t start = 0;
+            lines_held_ = static_cast<std::size_t>(std::count(pending.begin(), pending.end(), '\n'));
             for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
                 auto const line = std::string_view{pending}.substr(start, nl - start);
                 start = nl + 1;
                 if (cfg_.json_input || cfg_.max_rate > 0) {
                     co_await paced_line(line);
+                    --lines_held_;
                     continue;
                 }
                 // Most lines find room at once: no coroutine frame for them.
                 if (!has_room()) co_await room_to_publish();
                 if (!publish_line(line)) co_await park();
+                --lines_held_;
             }
             stdin_consumed_ += start;
             progress_.update(progress_done(), published_);
@@ -349,12 +360,14 @@ private:
             if (cancelled(state)) co_return; // interrupted: what is left of the input stays unread
         }
         // A last line without a newline is still a message.
+        lines_held_ = pending.empty() ? 0 : 1;
         if (!pending.empty() && (cfg_.json_input || cfg_.max_rate > 0)) {
             co_await paced_line(pending);
         } else if (!pending.empty()) {
             co_await room_to_publish();
             if (!publish_line(pending)) co_await park();
         }
+        lines_held_ = 0;
         stdin_consumed_ += pending.size();
     }
 
@@ -544,6 +557,7 @@ private:
     bool input_done_ = false; ///< every message has been handed to the session
     progress_meter progress_;
     std::size_t line_number_ = 0;
+    std::size_t lines_held_ = 0; ///< -l: complete lines read from stdin and not yet handed to the session
     std::size_t skipped_ = 0; ///< bad lines of -l --topic-separator and --json
     std::optional<std::string> json_tst_;  ///< --json: the last line's tst
     std::optional<std::pair<double, clock::time_point>> pace_origin_; ///< --pace recorded: the first tst, and when it went

@@ -103,8 +103,9 @@ failure describe(mqtt::session_failed const& e, session_context const& c)
         auto const code = v5 ? connack_exit_code(e.connack_code) : static_cast<exit_code>(to_int(exit_code::connack_base) + e.connack_code);
         // Brokers answer bad credentials with "bad user name or password" or "not authorised".
         bool const credentials = c.has_username && (code == connack_exit_code(0x86) || code == connack_exit_code(0x87));
-        auto const what = v5 ? fmt::format("the broker refused the connection: {}", reason_words(e.connack_code, e.props))
+        auto what = v5 ? fmt::format("the broker refused the connection: {}", reason_words(e.connack_code, e.props))
                              : fmt::format("connection refused by broker: {}", mqtt::connect_return_code_text(e.connack_code));
+        if (v5 && e.connack_code == 0x84) what += ": the broker does not speak MQTT 5 (give -V 311)";
         return {code, what + (credentials ? " (check the user name and password)" : "")};
     }
     if (e.ec == errc::disconnected_by_broker) {

@@ -133,10 +133,13 @@ net::awaitable<void> supervisor::connections()
     while (true) {
         auto t = make_transport_(executor_);
         transport_ = t.get();
-        auto const error = co_await t->connect();
+        auto error = co_await t->connect();
         bool const connected = !error;
         std::optional<failure> f;
-        if (error) f = describe(*error);
+        if (error) {
+            error->port_proven = was_connected_;
+            f = describe(*error);
+        }
         std::string hint;
         if (connected && !outcome_) {
             connection c{executor_, *t, session_, *this, role_->write_step()};
@@ -185,10 +188,13 @@ net::awaitable<void> supervisor::connections()
 
 bool supervisor::may_retry(failure const& f) const
 {
-    // After a connection that had succeeded, sub and pub -l reconnect on network failures;
-    // anything else, or --no-reconnect, ends the run with the failure.
+    // After a connection that had succeeded, sub and pub -l reconnect on network failures, and
+    // on a WebSocket upgrade that fails (a reverse proxy answers 503 while the broker behind it
+    // restarts; mosquitto_sub retries too); anything else, or --no-reconnect, ends the run with
+    // the failure. A refused upgrade on the first connection ends it.
     bool const long_running = cfg_.command == command::sub || cfg_.line_mode;
-    return f.code == exit_code::network && !f.final && long_running && !cfg_.no_reconnect && (was_connected_ || cfg_.retry_first);
+    bool const retriable = f.code == exit_code::network || (f.code == exit_code::websocket && was_connected_);
+    return retriable && !f.final && long_running && !cfg_.no_reconnect && (was_connected_ || cfg_.retry_first);
 }
 
 std::chrono::milliseconds supervisor::next_backoff()

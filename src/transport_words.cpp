@@ -66,7 +66,9 @@ std::string words(transport_error const& e)
     case connect_timed_out: return fmt::format("connection to {}{} timed out after {}", e.target.empty() ? "" : "proxy ", s, seconds(e.number));
     case proxy_timed_out: return fmt::format("proxy {} did not answer within {}", s, seconds(e.number));
     case tls_timed_out: return fmt::format("TLS handshake with {} timed out after {}", s, seconds(e.number));
-    case websocket_timed_out: return fmt::format("WebSocket handshake with {} timed out after {} ({})", s, seconds(e.number), port_hint(s));
+    case websocket_timed_out:
+        if (e.port_proven) return fmt::format("WebSocket handshake with {} timed out after {}", s, seconds(e.number));
+        return fmt::format("WebSocket handshake with {} timed out after {} ({})", s, seconds(e.number), port_hint(s));
 
     case proxy_malformed_answer: return fmt::format("proxy {} answered CONNECT with {}", s, d);
     case proxy_wants_credentials:
@@ -127,7 +129,9 @@ std::string words(transport_error const& e)
     case ws_not_an_upgrade: return "WebSocket handshake failed: the answer does not upgrade to WebSocket";
     case ws_wrong_accept: return "WebSocket handshake failed: wrong Sec-WebSocket-Accept (RFC 6455 §4.1)";
     case ws_unoffered_extension: return "WebSocket handshake failed: the broker chose an extension we did not offer";
-    case ws_handshake_closed: return fmt::format("WebSocket handshake with {} failed: connection closed ({})", s, port_hint(s));
+    case ws_handshake_closed:
+        if (e.port_proven) return fmt::format("WebSocket handshake with {} failed: connection closed", s);
+        return fmt::format("WebSocket handshake with {} failed: connection closed ({})", s, port_hint(s));
     case ws_handshake_failed: return fmt::format("WebSocket handshake with {} failed: {}", s, d);
     case http_answer: return fmt::format("{} answered in HTTP: it is a WebSocket port, not MQTT over TCP (drop --tcp)", s);
 

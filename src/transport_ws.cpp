@@ -34,7 +34,7 @@ public:
 
     net::awaitable<bool> shutdown() override
     {
-        co_await ws_.close(ws::close_normal); // Beast waits for the broker's answer, 1 s at most
+        co_await ws_.close(ws::close_normal); // Beast waits for the broker's answer, 0.5 s at most
         co_return false;
     }
 

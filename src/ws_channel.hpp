@@ -54,7 +54,7 @@ inline constexpr std::size_t frame_size = 64 * 1024;
 /// Socket reads land in a buffer of this size.
 inline constexpr std::size_t read_size = 64 * 1024;
 /// How long a closing handshake may take once started (Beast's handshake timeout bounds it).
-inline constexpr auto close_timeout = std::chrono::seconds{1};
+inline constexpr auto close_timeout = std::chrono::milliseconds{500};
 
 /// The answer to an upgrade for -d, a line each: status, fields, the start of its body.
 inline std::vector<std::string> describe_answer(websocket::response_type const& response)

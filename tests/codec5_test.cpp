@@ -87,6 +87,14 @@ TEST_CASE("MQTT 5 CONNACK: a reason code and properties (§3.2)", "[codec5]")
     CHECK(decode_error5(b({0x20, 0x02, 0x00, 0x00})) == errc::malformed_properties); // no Property Length
 }
 
+TEST_CASE("MQTT 5 CONNECT answered by a broker of MQTT 3.1.1 only (20 02 00 01, as Aedes does) is 0x84 (§3.1.2.2)", "[codec5]")
+{
+    auto const p = decoded5(b({0x20, 0x02, 0x00, 0x01}));
+    REQUIRE(std::holds_alternative<connack>(p));
+    CHECK(std::get<connack>(p).return_code == 0x84); // unsupported protocol version
+    CHECK(decode_error5(b({0x20, 0x02, 0x00, 0x02})) == errc::invalid_return_code); // any other 3.1.1 code is no Reason Code
+}
+
 TEST_CASE("MQTT 5 PUBLISH: properties between the packet identifier and the payload (§3.3)", "[codec5]")
 {
     publish m{"t", "hi", qos::at_least_once, false, false, 7, {number(property_id::topic_alias, 1)}};

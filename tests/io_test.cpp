@@ -25,8 +25,9 @@ namespace {
 struct broker_script {
     /// Called for each packet the client sends; `answer` queues bytes (or an end) for it.
     std::function<void(mqtt::packet const&, struct scripted_transport&)> on_packet;
-    /// Connection attempts that fail before the transport is up.
+    /// Connection attempts that fail before the transport is up, and how.
     int refuse_connects = 0;
+    transport_error refusal{transport_errc::connection_refused, "scripted:1"};
     /// Writes that fail (the 1st write of a connection is 1): connection lost.
     int fail_write = 0;
     std::vector<mqtt::packet> received;   ///< every packet the client sent, over all connections
@@ -51,7 +52,7 @@ struct scripted_transport final : transport {
     {
         if (script.refuse_connects > 0) {
             --script.refuse_connects;
-            co_return transport_error{transport_errc::connection_refused, "scripted:1"};
+            co_return script.refusal;
         }
         ++script.connections;
         co_return std::nullopt;
@@ -497,6 +498,37 @@ TEST_CASE("io: SIGTERM with the PUBACK on its way: the publisher waits for it an
     CHECK(connection != nullptr);
 }
 
+TEST_CASE("io: an upgrade refused on a reconnect (503 while the broker restarts) is retried, on the first connect it ends the run", "[io]")
+{
+    // Defect: sub gave up with exit 4 and an "add --tcp" hint when a reverse proxy answered 503.
+    broker_script script;
+    script.refusal = {transport_errc::ws_upgrade_refused, {}, "Service Unavailable", {}, 503};
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        well_behaved(p, t);
+        if (!std::holds_alternative<mqtt::subscribe>(p)) return;
+        if (script.connections == 1) {
+            script.refuse_connects = 2;
+            t.close_by_broker();
+        } else {
+            t.send(mqtt::publish{"t", "back", mqtt::qos::at_most_once, false, false, 0});
+        }
+    };
+    captured out{1};
+    captured err{2};
+    auto cfg = sub_config();
+    cfg.count = 1;
+    CHECK(run_against(script, cfg) == 0);
+    CHECK(out.text() == "Topic: t | back\n");
+    CHECK_THAT(err.text(), Catch::Contains("wsmqtt: reconnect failed: WebSocket upgrade refused: HTTP 503 Service Unavailable; retrying in"));
+    CHECK(script.connections == 2);
+
+    broker_script first;
+    first.refuse_connects = 1;
+    first.refusal = script.refusal;
+    captured err2{2};
+    CHECK(run_against(first, sub_config()) == to_int(exit_code::websocket));
+}
+
 TEST_CASE("io: a first connection that fails ends the run with its words, --retry-first tries again", "[io]")
 {
     broker_script refused;
@@ -591,6 +623,37 @@ TEST_CASE("io: -W while reconnecting names the unacknowledged messages once", "[
     std::string const lost = "1 message not acknowledged by the broker";
     CHECK_THAT(text, Catch::Contains("wsmqtt: error: timed out after 1 s (" + lost + ")\n"));
     CHECK(text.find(lost) == text.rfind(lost)); // once
+}
+
+TEST_CASE("io: pub -l given SIGTERM while reconnecting says which lines it read and did not publish (exit 143)", "[io]")
+{
+    // Defect: 23 lines read, 22 published, exit 0 and not a word.
+    int lines[2];
+    REQUIRE(::pipe(lines) == 0);
+    REQUIRE(::write(lines[1], "a\nb\n", 4) == 4); // and the input stays open
+    int const saved_stdin = ::dup(STDIN_FILENO);
+    ::dup2(lines[0], STDIN_FILENO);
+    broker_script script;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        if (std::holds_alternative<mqtt::publish>(p)) { // "a", never acknowledged; "b" waits for the window
+            script.refuse_connects = 1'000'000;
+            t.close_by_broker();
+            std::raise(SIGTERM);
+        }
+    };
+    auto cfg = pub_config();
+    cfg.line_mode = true;
+    cfg.max_inflight = 1;
+    cfg.reconnect_max = std::chrono::milliseconds{50};
+    captured err{2};
+    auto const code = run_against(script, cfg);
+    ::dup2(saved_stdin, STDIN_FILENO);
+    for (int fd : {saved_stdin, lines[0], lines[1]}) ::close(fd);
+    CHECK(code == 128 + SIGTERM);
+    CHECK_THAT(err.text(), Catch::EndsWith("wsmqtt: error: interrupted: 1 message not acknowledged by the broker; 1 line read from "
+                                           "standard input not published\n"));
+    CHECK(all_of<mqtt::publish>(script.received).size() == 1);
 }
 
 TEST_CASE("io: MQTT 5: a protocol error goes to the broker as DISCONNECT with its reason, then the close frame", "[io][mqtt5]")

@@ -39,6 +39,9 @@ TEST_CASE("MQTT 5 refusals name the reason code in hex and words, and the broker
     auto const moved = describe({errc::connection_refused, 0x9D, {text(property_id::server_reference, "new.example:8883")}}, context5());
     CHECK(moved.message == "the broker refused the connection: 0x9D server moved, go to new.example:8883");
     CHECK(moved.code == static_cast<exit_code>(16));
+    auto const old = describe({errc::connection_refused, 0x84, {}}, context5());
+    CHECK(old.message == "the broker refused the connection: 0x84 unsupported protocol version: the broker does not speak MQTT 5 (give -V 311)");
+    CHECK(old.code == static_cast<exit_code>(11));
 }
 
 TEST_CASE("MQTT 5 Connect Reason Codes map onto the 3.1.1 exit codes where they mean the same", "[session_words]")

@@ -90,6 +90,8 @@ struct transport_error {
     std::string detail;
     std::string target;
     std::uint64_t number = 0;
+    /// The port took our WebSocket upgrade before (a reconnect): no hint that it may be MQTT's.
+    bool port_proven = false;
 };
 
 /// The error's line (without "wsmqtt: error: ") and the exit code it ends a run with.

@@ -434,6 +434,12 @@ std::error_code decode_body(std::uint8_t type, std::uint8_t flags, reader& r, pa
         if (ack_flags & 0xFE) return errc::invalid_connack_flags; // bits 7-1 reserved (§3.2.2.1)
         c.session_present = (ack_flags & 0x01) != 0;
         if (!v5) return c.return_code > 5 ? make_error_code(errc::invalid_return_code) : std::error_code{}; // 6-255 reserved (§3.2.2.3)
+        // A broker of MQTT 3.1.1 only answers our MQTT 5 CONNECT in its own terms: 20 02 00 01,
+        // "unacceptable protocol version", which MQTT 5 calls 0x84 (§3.1.2.2, a Server MAY).
+        if (r.left() == 0 && c.return_code == 0x01) {
+            c.return_code = 0x84;
+            return {};
+        }
         if (!valid_reason(type, c.return_code)) return errc::invalid_return_code;
         if (auto ec = r.props(type, c.props)) return ec;
         return empty();
