@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -397,8 +398,41 @@ struct arguments {
     }
 };
 
+/// The words of `text` as a shell splits them: blanks separate; '…' and "…" group (a backslash
+/// escapes the next character outside quotes and before " \\ in "…"); nothing is expanded.
+std::vector<std::string> shell_words(std::string_view text, std::string const& where)
+{
+    std::vector<std::string> words;
+    std::string word;
+    bool in_word = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char const c = text[i];
+        if (c == ' ' || c == '\t' || c == '\r') {
+            if (in_word) words.push_back(std::exchange(word, {}));
+            in_word = false;
+            continue;
+        }
+        in_word = true;
+        if (c == '\\' && i + 1 < text.size()) {
+            word += text[++i];
+        } else if (c == '\'' || c == '"') {
+            auto j = i + 1;
+            for (; j < text.size() && text[j] != c; ++j) {
+                if (c == '"' && text[j] == '\\' && j + 1 < text.size() && (text[j + 1] == '"' || text[j + 1] == '\\')) ++j;
+                word += text[j];
+            }
+            if (j == text.size()) throw usage_error(fmt::format("{}: a {} quote is not closed", where, c == '"' ? "double" : "single"));
+            i = j;
+        } else {
+            word += c;
+        }
+    }
+    if (in_word) words.push_back(std::move(word));
+    return words;
+}
+
 /// Options from a file, one per line: "-h broker", "--port 8080", "--tls"; '#' starts a comment.
-/// A value may be quoted ('-t "a b"'): the quotes are not part of it.
+/// A line is split into words as a shell splits them ('-t "a b"', -D publish user-property "a b" c).
 arguments read_options_file(std::string const& path, bool must_exist)
 {
     std::ifstream in{path};
@@ -411,29 +445,24 @@ arguments read_options_file(std::string const& path, bool must_exist)
     for (int number = 1; std::getline(in, line); ++number) {
         auto const first = line.find_first_not_of(" \t\r");
         if (first == std::string::npos || line[first] == '#') continue;
-        auto const last = line.find_last_not_of(" \t\r");
-        line = line.substr(first, last + 1 - first);
-        auto const space = line.find_first_of(" \t");
         auto const where = fmt::format("{} line {}", path, number);
-        auto option = line.substr(0, space);
+        auto words = shell_words(line, where);
+        auto const option = words.front();
         if (option.size() < 2 || option[0] != '-')
             throw usage_error(fmt::format("{}: '{}' is not an option (one per line, e.g. '--port 8080')", where, option));
+        // -D COMMAND PROPERTY VALUE, or COMMAND user-property KEY VALUE: all on its line. An
+        // option has one value: unquoted words after it are that value with its spaces, as
+        // the file's lines always meant ("-t a b": the topic 'a b').
         bool const property = option == "-D" || option == "--property";
-        result.add(std::move(option), where);
-        if (space == std::string::npos) continue;
-        auto value = line.substr(line.find_first_not_of(" \t", space));
-        if (property) {
-            // COMMAND PROPERTY VALUE, or COMMAND user-property KEY VALUE: the last word may hold spaces.
-            for (int words = 0; words < 3; ++words) {
-                auto const gap = value.find_first_of(" \t");
-                if (gap == std::string::npos || (words == 2 && result.args.back() != "user-property")) break;
-                result.add(value.substr(0, gap), where);
-                value = value.substr(value.find_first_not_of(" \t", gap));
-            }
+        std::size_t const wanted = property ? (words.size() > 2 && words[2] == "user-property" ? 5u : 4u) : 2u;
+        if (property && words.size() < wanted)
+            throw usage_error(fmt::format("{}: {} needs COMMAND PROPERTY VALUE (user-property: KEY VALUE), {} word{} given", where, option,
+                                          words.size() - 1, words.size() == 2 ? "" : "s"));
+        while (words.size() > wanted) {
+            words[words.size() - 2] += ' ' + words.back();
+            words.pop_back();
         }
-        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-            value = value.substr(1, value.size() - 2);
-        result.add(std::move(value), where);
+        for (auto const& w : words) result.add(w, where);
     }
     return result;
 }
@@ -571,6 +600,19 @@ parse_result parse_command_line(int argc, char const* const* argv)
     } catch (usage_error const& e) {
         return fail(e.what());
     }
+    // mosquitto_pub refuses a second -m (which of the two was meant?); so do we, and a second
+    // -V. An options file may give them once more: the command line wins over it.
+    for (auto const& names : {std::array<std::string_view, 2>{"-m", "--message"}, std::array<std::string_view, 2>{"-V", "--protocol-version"}}) {
+        auto const on_command_line = [&](std::size_t i) {
+            auto const& a = given.args[i];
+            auto const name = std::string_view{a}.substr(0, a.find('='));
+            return given.origin[i].empty() && (name == names[0] || name == names[1] || (a.size() > 2 && a.starts_with(names[0])));
+        };
+        std::size_t times = 0;
+        for (std::size_t i = 1; i < given.args.size(); ++i)
+            if (on_command_line(i) && (given.args[i - 1] != "-D" && given.args[i - 1] != "--property")) ++times;
+        if (times > 1) return fail(fmt::format("{} given {} times: give it once", names[0], times));
+    }
     auto args = given.args;
     raw_options o;
     try {
@@ -608,6 +650,18 @@ parse_result parse_command_line(int argc, char const* const* argv)
         return collector.names();
     };
 
+    // An option of the options file or the environment takes its value from its own line: the
+    // next argument (a later line, the command line) is never its value.
+    if (auto* const command = chosen == "sub" ? sub : chosen == "pub" ? pub : chosen == "rr" ? rr : nullptr) {
+        for (std::size_t i = 0; i < given.args.size(); ++i) {
+            auto const& a = given.args[i];
+            if (given.origin[i].empty() || a.size() < 2 || a[0] != '-' || a.find('=') != std::string::npos) continue;
+            auto const* const option = command->get_option_no_throw(a);
+            if (!option || option->get_items_expected_min() == 0) continue;
+            if (i + 1 == given.args.size() || given.origin[i + 1] != given.origin[i])
+                return fail(fmt::format("{} needs a value ({})", a, given.origin[i]));
+        }
+    }
     try {
         std::reverse(args.begin(), args.end()); // CLI11 takes a reversed vector
         app.parse(args);

@@ -215,6 +215,7 @@ void validate_sub(raw_options const& o, config& c)
     c.count = static_cast<std::size_t>(whole_number_or(o.count, 0, "-C", 1, INT32_MAX)); // 0 is refused as by mosquitto
     validate_output(o, c, default_format);
     c.exit_after_subscribe = o.exit_after_subscribe;
+    if (c.exit_after_subscribe && o.count) throw usage_error("-C and -E exclude each other: -E exits once subscribed, before any message");
     c.retained_only = o.retained_only;
     c.remove_retained = o.remove_retained;
     c.skip_retained = o.skip_retained;
@@ -230,6 +231,7 @@ void validate_pub(raw_options const& o, config& c)
     if (c.json_input && (o.message || o.file || o.null_message || o.stdin_message))
         throw usage_error("--json reads the messages from standard input: no -m, -f, -s or -n");
     if (c.json_input && o.topic_separator) throw usage_error("--json and --topic-separator exclude each other: the lines name their topics");
+    if (c.json_input && o.stdin_lines) throw usage_error("--json and -l exclude each other: --json reads a message a line already");
     c.line_mode = o.stdin_lines || c.json_input;
     c.progress = o.progress;
     c.topic_separator = o.topic_separator;
@@ -243,6 +245,8 @@ void validate_pub(raw_options const& o, config& c)
     if (o.speed && !c.pace_recorded) throw usage_error("--speed needs --pace recorded");
     c.speed = positive_number(o.speed, 1, "--speed");
     c.max_rate = positive_number(o.max_rate, 0, "--rate");
+    if (o.max_rate && !c.line_mode)
+        throw usage_error("--rate paces -l and --json; for -m, -f, -s or -n give --repeat with --repeat-delay");
     if (o.topics.empty() && !c.topic_separator && !c.json_input) throw usage_error("give the topic with -t");
     if (o.topics.size() > 1) throw usage_error("publish takes exactly one topic (-t)");
     for (auto const& t : o.topics)
@@ -253,6 +257,7 @@ void validate_pub(raw_options const& o, config& c)
     c.retain = o.retain;
     c.repeat = static_cast<std::size_t>(whole_number_or(o.repeat, 1, "--repeat", 1, INT32_MAX));
     if (c.repeat > 1 && c.line_mode) throw usage_error("--repeat does not apply to -l");
+    if (o.repeat_delay && !o.repeat) throw usage_error("--repeat-delay needs --repeat: it is the time between repeated messages");
     auto const repeat_delay = seconds(o.repeat_delay, 0, "--repeat-delay", 0, false, 86'400);
     c.repeat_delay = std::chrono::round<std::chrono::milliseconds>(std::chrono::duration<double>{repeat_delay});
     c.max_inflight = static_cast<std::size_t>(whole_number_or(o.max_inflight, 20, "-M", 1, 65535));

@@ -556,3 +556,39 @@ TEST_CASE("pub --json: lines from standard input, -t/-q/-r as fallbacks (-q forc
     CHECK(usage_error_of({"pub", "--json", "--speed", "2"}) == "--speed needs --pace recorded");
     CHECK(usage_error_of({"pub", "--json", "--rate", "0"}) == "--rate must be a number above 0 (e.g. 10 or 0.5), not '0'");
 }
+
+TEST_CASE("options file lines are split as a shell splits them, and a missing value names its option", "[cli]")
+{
+    // Defect: `-D publish user-property "a b" c` sent the key "a; a value missing at the end of
+    // the file said "unexpected argument 'opt2.conf'".
+    temp_file const quoted{"opts", "-t 'a b'\n-D publish user-property \"a b\" c\n-V 5\n-m \"say \\\"hi\\\"\"\n"};
+    auto const c = parsed({"pub", "-o", quoted.path().c_str()});
+    CHECK(c.topics == std::vector<std::string>{"a b"});
+    REQUIRE(c.v5.publish.size() == 1);
+    CHECK(c.v5.publish[0].value == "a b");
+    CHECK(c.v5.publish[0].pair_value == "c");
+    CHECK(c.payload.text == "say \"hi\"");
+    temp_file const no_value{"opts", "-t\n"};
+    CHECK(usage_error_of({"pub", "-m", "x", "-o", no_value.path().c_str()}) == "-t needs a value (" + no_value.path() + " line 1)");
+    temp_file const short_property{"opts", "-D publish user-property a\n"};
+    CHECK(usage_error_of({"pub", "-t", "t", "-m", "x", "-o", short_property.path().c_str()}) ==
+          short_property.path() + " line 1: -D needs COMMAND PROPERTY VALUE (user-property: KEY VALUE), 3 words given");
+    temp_file const open_quote{"opts", "-t \"a b\n"};
+    CHECK(usage_error_of({"pub", "-m", "x", "-o", open_quote.path().c_str()}) == open_quote.path() + " line 1: a double quote is not closed");
+}
+
+TEST_CASE("what mosquitto_pub and mosquitto_sub refuse is refused: a second -m or -V, and options that cannot go together", "[cli]")
+{
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-m", "y"}) == "-m given 2 times: give it once");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "-V", "5", "-V", "311"}) == "-V given 2 times: give it once");
+    CHECK(usage_error_of({"pub", "-t", "a", "--json", "-l"}) == "--json and -l exclude each other: --json reads a message a line already");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--rate", "5"}) ==
+          "--rate paces -l and --json; for -m, -f, -s or -n give --repeat with --repeat-delay");
+    CHECK(usage_error_of({"pub", "-t", "a", "-m", "x", "--repeat-delay", "1"}) ==
+          "--repeat-delay needs --repeat: it is the time between repeated messages");
+    CHECK(usage_error_of({"sub", "-t", "a", "-C", "1", "-E"}) == "-C and -E exclude each other: -E exits once subscribed, before any message");
+    // The options file may give -m once more: the command line wins over it, as before.
+    temp_file const f{"opts", "-m from-file\n"};
+    CHECK(parsed({"pub", "-t", "a", "-o", f.path().c_str(), "-m", "cli"}).payload.text == "cli");
+    CHECK(parsed({"pub", "-t", "a", "-l", "--rate", "5"}).max_rate == 5);
+}
