@@ -309,8 +309,9 @@ void validate_mqtt5(raw_options const& o, config& c)
         // The request says where to answer and carries data of its own to match the answer by
         // (mosquitto_rr takes the first message on the topic). A stale retained message is no
         // answer, nor is our own request when both topics are one.
-        if (!mqtt::find(c.v5.publish, property_id::response_topic))
-            c.v5.publish.push_back({property_id::response_topic, 0, c.topics.front()});
+        // -D publish response-topic T is -e T: the answers are awaited where they are asked to go.
+        if (auto const* asked = mqtt::find(c.v5.publish, property_id::response_topic)) c.topics = {asked->value};
+        else c.v5.publish.push_back({property_id::response_topic, 0, c.topics.front()});
         if (!mqtt::find(c.v5.publish, property_id::correlation_data))
             c.v5.publish.push_back({property_id::correlation_data, 0, random_correlation_data()});
         c.v5.retain_handling = 2;

@@ -48,6 +48,8 @@ std::string topic_problem(std::string_view topic, std::error_code ec, std::strin
         return fmt::format("invalid {} '{}': wildcards (+ #) are not allowed when publishing", what, topic);
     if (ec == errc::invalid_topic_filter)
         return fmt::format("invalid topic filter '{}': '+' and '#' must fill a whole level, '#' only last", topic);
+    if (ec == errc::invalid_shared_filter)
+        return fmt::format("invalid shared subscription '{}': it is $share/NAME/FILTER, a name without / + #, then a filter", topic);
     if (ec == errc::string_too_long) return fmt::format("{} longer than 65535 bytes", what);
     if (ec == errc::invalid_utf8) return fmt::format("{} is not valid UTF-8", what);
     return fmt::format("invalid {} '{}': {}", what, topic, ec.message());

@@ -392,15 +392,21 @@ std::optional<double> parse_rfc3339(std::string_view text) noexcept
         double scale = 0.1;
         for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, scale /= 10) fraction += (text[at] - '0') * scale;
     }
+    // The offset: Z, or ISO 8601's +HH:MM, +HHMM or +HH. mosquitto_sub -F %j writes both, "Z+0000"
+    // (a UTC time, then gmtime's %z): Z rules then.
     int offset = 0;
-    if (at < text.size() && (text[at] == 'Z' || text[at] == 'z')) {
-        ++at;
-    } else if (at + 6 == text.size() && (text[at] == '+' || text[at] == '-') && text[at + 3] == ':') {
-        auto const h = number(at + 1, 2), m = number(at + 4, 2);
-        if (!h || !m) return std::nullopt;
-        offset = (text[at] == '+' ? 1 : -1) * (*h * 3600 + *m * 60);
-        at += 6;
-    } else {
+    bool const utc = at < text.size() && (text[at] == 'Z' || text[at] == 'z');
+    if (utc) ++at;
+    if (at < text.size() && (text[at] == '+' || text[at] == '-')) {
+        auto const rest = text.size() - at - 1;
+        bool const colon = rest == 5 && text[at + 3] == ':';
+        if (rest != 2 && rest != 4 && !colon) return std::nullopt;
+        auto const h = number(at + 1, 2);
+        auto const m = rest == 2 ? std::optional<int>{0} : number(at + (colon ? 4 : 3), 2);
+        if (!h || !m || *h > 23 || *m > 59) return std::nullopt;
+        if (!utc) offset = (text[at] == '+' ? 1 : -1) * (*h * 3600 + *m * 60);
+        at = text.size();
+    } else if (!utc) {
         return std::nullopt;
     }
     if (at != text.size()) return std::nullopt;

@@ -448,6 +448,10 @@ private:
         if (!j->topic && cfg_.topics.empty()) return skipped("no topic (and no -t)");
         auto topic = j->topic ? std::move(*j->topic) : cfg_.topics.front();
         if (auto const ec = mqtt::check_topic_name(topic)) return skipped(fmt::format("invalid topic '{}': {}", topic, ec.message()));
+        // --pace recorded times each line by its tst: a line without a usable one is a bad line.
+        if (cfg_.pace_recorded && (!j->tst || !parse_rfc3339(*j->tst)))
+            return skipped(j->tst ? fmt::format("--pace recorded: tst '{}' is not a time (RFC 3339 or ISO 8601)", *j->tst)
+                                  : std::string{"--pace recorded: the line has no tst"});
         auto payload = std::move(j->payload).value_or(std::string{});
         if (payload.size() + topic.size() + 16 > mqtt::max_remaining_length) return skipped("message larger than 256 MiB");
         mqtt::publish m{std::move(topic), std::move(payload), cfg_.qos_given ? cfg_.qos : j->qos.value_or(cfg_.qos),

@@ -51,6 +51,8 @@ public:
     virtual void on_signal(int signal, int count) = 0;
     /// What ending now would lose ("3 messages not acknowledged by the broker"), if anything.
     [[nodiscard]] virtual std::optional<std::string> unacknowledged() const { return std::nullopt; }
+    /// Messages printed so far (rr's -W says how many answers of -C came).
+    [[nodiscard]] virtual std::size_t messages_printed() const { return 0; }
     /// The run has ended: write out what is buffered.
     virtual void on_end() {}
     /// An error line is about to be written on stderr (a progress line makes room for it).

@@ -144,6 +144,8 @@ public:
 
     void on_end() override { flush(); }
 
+    std::size_t messages_printed() const override { return received_; }
+
 private:
     /// rr: the request, once the subscription to its answers stands. It goes once: a reconnect
     /// (the supervisor makes none for rr) would not send it again.

@@ -224,9 +224,11 @@ net::awaitable<void> supervisor::watch_deadline()
         (void)co_await timer.async_wait(use_tuple);
         auto const state = co_await boost::asio::this_coro::cancellation_state;
         if (cancelled(state)) co_return;
-        auto message = cfg_.command == command::rr
-                           ? fmt::format("no answer on '{}' within {} s (-W)", cfg_.topics.front(), cfg_.timeout.count())
-                           : fmt::format("timed out after {} s", cfg_.timeout.count());
+        auto const answers = role_->messages_printed();
+        auto message = cfg_.command != command::rr ? fmt::format("timed out after {} s", cfg_.timeout.count())
+                       : answers == 0 ? fmt::format("no answer on '{}' within {} s (-W)", cfg_.topics.front(), cfg_.timeout.count())
+                                      : fmt::format("{} of {} answers on '{}' within {} s (-W)", answers, cfg_.count, cfg_.topics.front(),
+                                                    cfg_.timeout.count());
         if (auto const lost = role_->unacknowledged()) message += fmt::format(" ({})", *lost);
         stop(exit_code::timeout, message);
     }

@@ -592,3 +592,10 @@ TEST_CASE("what mosquitto_pub and mosquitto_sub refuse is refused: a second -m o
     CHECK(parsed({"pub", "-t", "a", "-o", f.path().c_str(), "-m", "cli"}).payload.text == "cli");
     CHECK(parsed({"pub", "-t", "a", "-l", "--rate", "5"}).max_rate == 5);
 }
+
+TEST_CASE("an invalid shared subscription is refused before connecting", "[cli]")
+{
+    CHECK(usage_error_of({"sub", "-t", "$share/g"}) ==
+          "invalid shared subscription '$share/g': it is $share/NAME/FILTER, a name without / + #, then a filter");
+    CHECK(parsed({"sub", "-t", "$share/g/a/#"}).topics == std::vector<std::string>{"$share/g/a/#"});
+}

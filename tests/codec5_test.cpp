@@ -122,6 +122,12 @@ TEST_CASE("MQTT 5 PUBACK..PUBCOMP: reason code and properties left out when 0 an
     // A reason code with an empty Property Length decodes like the short form.
     CHECK(decoded5(b({0x40, 0x04, 0x00, 0x07, 0x10, 0x00})) == packet{puback{7, 0x10}});
     CHECK(decode_error5(b({0x40, 0x03, 0x00, 0x07, 0x05})) == errc::invalid_return_code);
+    // A failure code of §2.4 that PUBACK may not carry (mosquitto-like brokers send 0x95) is
+    // the failure it names, for the user to read; a code §2.4 does not define stays an error.
+    auto const too_large = decoded5(b({0x40, 0x03, 0x00, 0x07, 0x95}));
+    REQUIRE(std::holds_alternative<puback>(too_large));
+    CHECK(std::get<puback>(too_large).reason_code == 0x95);
+    CHECK(decode_error5(b({0x40, 0x03, 0x00, 0x07, 0xFF})) == errc::invalid_return_code);
     CHECK(decode_error5(b({0x62, 0x03, 0x00, 0x07, 0x10})) == errc::invalid_return_code); // not a PUBREL code
     CHECK(decode_error5(b({0x40, 0x05, 0x00, 0x07, 0x00, 0x00, 0x00})) == errc::malformed_packet); // bytes after the properties
 }

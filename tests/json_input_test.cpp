@@ -110,6 +110,12 @@ TEST_CASE("json input: RFC 3339 times as sub --json writes them, and with offset
     CHECK(parse_rfc3339("2026-11-26T01:02:03.123456Z") == Approx(1'795'654'923.123456));
     CHECK(parse_rfc3339("2026-11-26T01:02:03Z") == Approx(1'795'654'923.0));
     CHECK(parse_rfc3339("2026-11-26T02:02:03+01:00") == Approx(1'795'654'923.0));
+    // ISO 8601 offsets, and mosquitto_sub -F %j's "Z+0000" (defect: such recordings replayed at once).
+    CHECK(parse_rfc3339("2026-11-26T02:02:03+0100") == Approx(1'795'654'923.0));
+    CHECK(parse_rfc3339("2026-11-26T00:02:03-01") == Approx(1'795'654'923.0));
+    CHECK(parse_rfc3339("2026-11-26T01:02:03.5Z+0000") == Approx(1'795'654'923.5));
+    CHECK_FALSE(parse_rfc3339("2026-11-26T01:02:03+1"));
+    CHECK_FALSE(parse_rfc3339("2026-11-26T01:02:03+01:0"));
     CHECK_FALSE(parse_rfc3339("2026-11-26 01:02"));
     CHECK_FALSE(parse_rfc3339("yesterday"));
     CHECK_FALSE(parse_rfc3339("2026-11-26T01:02:03.5"));

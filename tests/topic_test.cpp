@@ -60,3 +60,14 @@ TEST_CASE("topic matching follows §4.7 including the '$' rule", "[topic]")
     CHECK_FALSE(topic_matches("+/x", "$SYS/x"));
     CHECK(topic_matches("$SYS/#", "$SYS/x"));
 }
+
+TEST_CASE("shared subscriptions: $share/NAME/FILTER, a name without / + #, then a filter (MQTT 5 §4.8.2)", "[topic]")
+{
+    CHECK_FALSE(check_topic_filter("$share/g/a/+"));
+    CHECK_FALSE(check_topic_filter("$share/g/#"));
+    // Defect: '$share/g' on 3.1.1 was sent, refused by the broker's close, and retried for ever.
+    for (auto const* bad : {"$share/g", "$share/g/", "$share//a", "$share/g+/a", "$share/#/a", "$share/"})
+        CHECK(check_topic_filter(bad) == errc::invalid_shared_filter);
+    CHECK(check_topic_filter("$share/g/a#") == errc::invalid_topic_filter); // the filter itself is checked
+    CHECK_FALSE(check_topic_filter("$shared/x")); // only $share/ is special
+}

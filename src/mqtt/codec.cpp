@@ -361,12 +361,17 @@ std::error_code decode_publish_head(std::uint8_t flags, reader& r, publish& m, p
     return check_topic_name(m.topic); // [MQTT-3.3.2-1/2, MQTT-1.5.3-1]
 }
 
-/// The reason codes each MQTT 5 packet may carry (§3.2.2.2, §3.4.2.1 … §3.15.2.1).
+/// The reason codes each MQTT 5 packet may carry (§3.2.2.2, §3.4.2.1 … §3.15.2.1). A failure
+/// code of §2.4 that the packet may not carry (PUBACK 0x95, which brokers send) is taken as the
+/// failure it names, so that the user reads "0x95 packet too large", not a protocol error; a
+/// code §2.4 does not define is still an error.
 bool valid_reason(std::uint8_t type, std::uint8_t code) noexcept
 {
     auto const one_of = [code](std::initializer_list<int> codes) {
         return std::find(codes.begin(), codes.end(), code) != codes.end();
     };
+    bool const named_failure = code >= 0x80 && std::string_view{reason_code_text(code)} != "unknown reason code";
+    if (named_failure && type != 15) return true; // AUTH carries no failure
     switch (type) {
     case 2: return one_of({0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A,
                            0x9B, 0x9C, 0x9D, 0x9F});

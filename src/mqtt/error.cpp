@@ -23,6 +23,7 @@ public:
         case errc::invalid_utf8: return "invalid UTF-8 string";
         case errc::invalid_topic: return "invalid topic name";
         case errc::invalid_topic_filter: return "invalid topic filter";
+        case errc::invalid_shared_filter: return "invalid shared subscription";
         case errc::zero_packet_id: return "packet identifier 0";
         case errc::string_too_long: return "string longer than 65535 bytes";
         case errc::invalid_return_code: return "invalid return code";

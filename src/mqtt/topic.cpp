@@ -57,6 +57,15 @@ std::error_code check_topic_name(std::string_view topic) noexcept
 std::error_code check_topic_filter(std::string_view filter) noexcept
 {
     if (auto ec = check_common(filter)) return ec;
+    // $share/NAME/FILTER: a name of at least one character without '/', '+' or '#', then a
+    // filter (MQTT 5 §4.8.2 [MQTT-4.8.2-1/2]).
+    if (filter.starts_with("$share/")) {
+        auto const rest = filter.substr(7);
+        auto const slash = rest.find('/');
+        if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) return errc::invalid_shared_filter;
+        if (rest.substr(0, slash).find_first_of("+#") != std::string_view::npos) return errc::invalid_shared_filter;
+        filter = rest.substr(slash + 1);
+    }
     for (std::size_t i = 0; i < filter.size(); ++i) {
         char const c = filter[i];
         if (c != '+' && c != '#') continue;

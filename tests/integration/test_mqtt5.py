@@ -219,6 +219,27 @@ class RequestResponse(BrokerTestCase):
         self.assertEqual((rr.returncode, out, err), (0, b"one\ntwo\n", b""))
         self.assertEqual(responder.finish()[0], 0)
 
+    def test_fewer_answers_than_asked_say_how_many_came(self):
+        # Defect: rr -C 3 said "no answer" after printing one.
+        responder = Subscriber(*self.ws(), "-V", "5", "-t", "svc/few", "-C", "1", "--json").ready()
+        rr = self.requester("-t", "svc/few", "-e", "rr/few", "-m", "all?", "-C", "3", "-W", "2")
+        self.answer(responder.read_line(timeout=10), "only one")
+        out, err = rr.communicate(timeout=15)
+        self.assertEqual((rr.returncode, out), (27, b"only one\n"))
+        self.assertEqual(err.decode(), "wsmqtt: error: 1 of 3 answers on 'rr/few' within 2 s (-W)\n")
+        self.assertEqual(responder.finish()[0], 0)
+
+    def test_a_response_topic_given_with_D_is_where_the_answer_is_awaited(self):
+        # Defect: -D publish response-topic foo sent foo but listened on its default topic.
+        responder = Subscriber(*self.ws(), "-V", "5", "-t", "svc/d", "-C", "1", "--json").ready()
+        rr = self.requester("-t", "svc/d", "-D", "publish", "response-topic", "rr/by-d", "-m", "q", "-W", "10", "-v")
+        request = responder.read_line(timeout=10)
+        self.assertEqual(json.loads(request)["properties"]["response-topic"], "rr/by-d")
+        self.answer(request, "a")
+        out, err = rr.communicate(timeout=15)
+        self.assertEqual((rr.returncode, out, err), (0, b"rr/by-d a\n", b""))
+        self.assertEqual(responder.finish()[0], 0)
+
     def test_no_answer_exits_27_naming_the_topic(self):
         got = run("rr", *self.ws(), "-t", "svc/nobody", "-e", "rr/silence", "-m", "hello?", "-W", "1")
         self.assertSingleError(got, 27, "no answer on 'rr/silence' within 1 s (-W)")

@@ -17,6 +17,7 @@ enum class errc {
     invalid_utf8,                   ///< ill-formed UTF-8 or U+0000 [MQTT-1.5.3-1/2]
     invalid_topic,                  ///< empty topic, or wildcard in a topic name [MQTT-3.3.2-2]
     invalid_topic_filter,           ///< misplaced '+' or '#' [MQTT-4.7.1-2/3]
+    invalid_shared_filter,          ///< not $share/NAME/FILTER (MQTT 5 §4.8.2; mosquitto takes it in 3.1.1 too)
     zero_packet_id,                 ///< packet identifier 0 [MQTT-2.3.1-1]
     string_too_long,                ///< UTF-8 string or binary field over 65 535 bytes
     invalid_return_code,            ///< CONNACK code 6..255 or SUBACK code not 0,1,2,0x80
