@@ -2,7 +2,7 @@
 // and a byte at a time. The WebSocket upgrade is tested in process in transport_test.cpp.
 #include <catch2/catch.hpp>
 
-#include "wsmqtt/handshakes.hpp"
+#include "wsmqtt/net/handshakes.hpp"
 
 #include <string>
 #include <vector>

@@ -3,8 +3,8 @@
 // No sockets, no broker; stdout and stderr are captured from their descriptors.
 #include <catch2/catch.hpp>
 
-#include "../src/race.hpp"
-#include "../src/supervisor.hpp"
+#include "../src/net/race.hpp"
+#include "../src/app/supervisor.hpp"
 #include "wsmqtt/mqtt/codec.hpp"
 
 #include <csignal>

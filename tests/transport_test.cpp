@@ -5,8 +5,8 @@
 // each ends in one transport_error, never a hang. Real brokers are in tests/integration.
 #include <catch2/catch.hpp>
 
-#include "../src/race.hpp"
-#include "../src/ws_channel.hpp"
+#include "../src/net/race.hpp"
+#include "../src/net/ws_channel.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -2,7 +2,7 @@
 // line, and the exit code README.md's table gives it.
 #include <catch2/catch.hpp>
 
-#include "wsmqtt/transport_error.hpp"
+#include "wsmqtt/net/transport_error.hpp"
 
 #include <set>
 #include <string>

@@ -6,7 +6,7 @@
 // Oracles: no crash or sanitizer report; every decoded packet (MQTT 3.1.1 and 5) encodes and
 // decodes to itself; a handshake decides the same however its input is split.
 #include "wsmqtt/mqtt/codec.hpp"
-#include "wsmqtt/handshakes.hpp"
+#include "wsmqtt/net/handshakes.hpp"
 #include "wsmqtt/json_input.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/output.hpp"

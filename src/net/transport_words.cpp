@@ -1,6 +1,6 @@
 // The transport's errors in words, with their exit codes (README.md, "Exit codes"): the one
 // place where what the transport found becomes what the user reads. No Boost, no OpenSSL.
-#include "wsmqtt/transport_error.hpp"
+#include "wsmqtt/net/transport_error.hpp"
 
 #include <fmt/format.h>
 

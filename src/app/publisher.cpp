@@ -3,7 +3,7 @@
 // broker has every message. Progress on stderr for large input.
 #include "roles.hpp"
 
-#include "race.hpp"
+#include "../net/race.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/json_input.hpp"
 #include "wsmqtt/output.hpp"

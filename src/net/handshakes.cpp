@@ -1,6 +1,6 @@
 // The proxy handshakes without I/O: HTTP CONNECT (its answer read by Beast's HTTP parser) and
 // SOCKS5.
-#include "wsmqtt/handshakes.hpp"
+#include "wsmqtt/net/handshakes.hpp"
 
 #include "wsmqtt/base64.hpp"
 

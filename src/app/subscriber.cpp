@@ -4,7 +4,7 @@
 // once the answers' subscription stands, and takes only the answers with its Correlation Data.
 #include "roles.hpp"
 
-#include "race.hpp"
+#include "../net/race.hpp"
 #include "wsmqtt/mqtt/properties.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/output.hpp"

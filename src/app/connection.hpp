@@ -2,10 +2,10 @@
 // start together and end together; run() says how it ended.
 #pragma once
 
-#include "race.hpp"
+#include "../net/race.hpp"
 #include "wsmqtt/exit_code.hpp"
 #include "wsmqtt/mqtt/session.hpp"
-#include "wsmqtt/transport.hpp"
+#include "wsmqtt/net/transport.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 

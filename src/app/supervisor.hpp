@@ -6,7 +6,7 @@
 #include "connection.hpp"
 #include "role.hpp"
 #include "wsmqtt/config.hpp"
-#include "wsmqtt/transport.hpp"
+#include "wsmqtt/net/transport.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -77,5 +77,7 @@ private:
 
 /// The session options of a run.
 [[nodiscard]] mqtt::session_options session_options_from(config const& cfg);
+/// The transport options of a run.
+[[nodiscard]] transport_options transport_options_from(config const& cfg);
 
 } // namespace wsmqtt

@@ -64,20 +64,6 @@ private:
 } // namespace
 } // namespace transport_detail
 
-transport_options transport_options_from(config const& cfg)
-{
-    transport_options o;
-    o.endpoint = cfg.endpoint;
-    o.proxy = cfg.proxy;
-    o.tls = cfg.tls;
-    o.ws = cfg.ws;
-    // MQTT 3.1.1 registers "mqtt"; MQTT 3.1 used "mqttv3.1" [MQTT-6.0.0-3].
-    if (o.ws.subprotocol.empty()) o.ws.subprotocol = cfg.version == mqtt::protocol_version::v31 ? "mqttv3.1" : "mqtt";
-    o.connect_timeout = cfg.connect_timeout;
-    o.max_frame = cfg.max_packet_size;
-    return o;
-}
-
 std::unique_ptr<transport> make_transport(boost::asio::any_io_executor executor, transport_options options)
 {
     using namespace transport_detail;

@@ -5,8 +5,8 @@
 
 #include "race.hpp"
 #include "tls.hpp"
-#include "wsmqtt/handshakes.hpp"
-#include "wsmqtt/transport.hpp"
+#include "wsmqtt/net/handshakes.hpp"
+#include "wsmqtt/net/transport.hpp"
 #include "wsmqtt/version.hpp"
 
 #include <boost/asio/as_tuple.hpp>

@@ -8,7 +8,7 @@
 // Beast is slow to compile.
 #pragma once
 
-#include "wsmqtt/transport.hpp"
+#include "wsmqtt/net/transport.hpp"
 #include "wsmqtt/version.hpp"
 
 #include <boost/asio/as_tuple.hpp>

@@ -1,8 +1,8 @@
 // One interface for every way to reach a broker: ws://, wss://, mqtt:// (TCP), mqtts:// (TLS).
 #pragma once
 
-#include "wsmqtt/config.hpp"
-#include "wsmqtt/transport_error.hpp"
+#include "wsmqtt/net/endpoint.hpp"
+#include "wsmqtt/net/transport_error.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -30,9 +30,6 @@ struct transport_options {
     /// Diagnostic lines (-d): where we connect, the WebSocket upgrade's answer. Empty: none.
     std::function<void(std::string const&)> trace;
 };
-
-/// The transport options of a run.
-[[nodiscard]] transport_options transport_options_from(config const& cfg);
 
 /// Bytes to send, in pieces: packets and the large payloads attached to them (written in place).
 using send_buffers = std::vector<boost::asio::const_buffer>;

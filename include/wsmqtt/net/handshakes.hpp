@@ -4,8 +4,8 @@
 // h11 does for HTTP). The WebSocket upgrade is Beast's (ws_channel.hpp).
 #pragma once
 
-#include "wsmqtt/config.hpp"
-#include "wsmqtt/transport_error.hpp"
+#include "wsmqtt/net/endpoint.hpp"
+#include "wsmqtt/net/transport_error.hpp"
 
 #include <cstdint>
 #include <optional>

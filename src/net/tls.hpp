@@ -1,8 +1,8 @@
 // TLS for wss:// and mqtts://: the client context, and what went wrong with certificates.
 #pragma once
 
-#include "wsmqtt/config.hpp"
-#include "wsmqtt/transport_error.hpp"
+#include "wsmqtt/net/endpoint.hpp"
+#include "wsmqtt/net/transport_error.hpp"
 
 #include <boost/asio/ssl.hpp>
 

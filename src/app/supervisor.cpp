@@ -1,8 +1,8 @@
 // The supervisor: connect, reconnect with backoff, signals, -W, and the run's end.
 #include "supervisor.hpp"
 
-#include "mqtt/overloaded.hpp"
-#include "race.hpp"
+#include "../mqtt/overloaded.hpp"
+#include "../net/race.hpp"
 #include "wsmqtt/mqtt/error.hpp"
 #include "wsmqtt/mqtt/properties.hpp"
 #include "wsmqtt/output.hpp"
@@ -97,6 +97,20 @@ mqtt::session_options session_options_from(config const& cfg)
     o.disconnect_props = cfg.v5.disconnect;
     o.connack_timeout = cfg.connect_timeout;
     o.max_packet_size = cfg.max_packet_size;
+    return o;
+}
+
+transport_options transport_options_from(config const& cfg)
+{
+    transport_options o;
+    o.endpoint = cfg.endpoint;
+    o.proxy = cfg.proxy;
+    o.tls = cfg.tls;
+    o.ws = cfg.ws;
+    // MQTT 3.1.1 registers "mqtt"; MQTT 3.1 used "mqttv3.1" [MQTT-6.0.0-3].
+    if (o.ws.subprotocol.empty()) o.ws.subprotocol = cfg.version == mqtt::protocol_version::v31 ? "mqttv3.1" : "mqtt";
+    o.connect_timeout = cfg.connect_timeout;
+    o.max_frame = cfg.max_packet_size;
     return o;
 }
 

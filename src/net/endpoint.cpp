@@ -1,5 +1,5 @@
 // Broker URLs and endpoints: parsing -L and naming endpoints in messages and headers.
-#include "wsmqtt/config.hpp"
+#include "wsmqtt/net/endpoint.hpp"
 
 #include <charconv>
 
