@@ -3,6 +3,10 @@
 // broker has every message. Progress on stderr for large input.
 #include "roles.hpp"
 
+#include "pacing.hpp"
+#include "progress.hpp"
+#include "stdin_reader.hpp"
+
 #include "../net/race.hpp"
 #include "wsmqtt/mqtt/topic.hpp"
 #include "wsmqtt/json_input.hpp"
@@ -10,7 +14,6 @@
 #include "wsmqtt/session_words.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -43,143 +46,6 @@ constexpr std::size_t large_input = 1024 * 1024;
 /// send SIGKILL a few seconds after SIGTERM.
 constexpr auto interrupt_grace = std::chrono::milliseconds{1500};
 
-
-/// Standard input for `pub -l`: asynchronous for pipes and terminals, plain reads for regular
-/// files and /dev/null (which epoll cannot wait on; they never block anyway).
-class stdin_reader {
-public:
-    explicit stdin_reader(net::any_io_executor executor) : stream_{std::move(executor)}, buffer_(64 * 1024)
-    {
-        struct stat st {};
-        bool const waitable = ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
-        saved_flags_ = ::fcntl(STDIN_FILENO, F_GETFL);
-        if (waitable) {
-            boost::system::error_code ec;
-            stream_.assign(::dup(STDIN_FILENO), ec);
-            async_ = !ec;
-        }
-    }
-    stdin_reader(stdin_reader const&) = delete;
-    stdin_reader& operator=(stdin_reader const&) = delete;
-    ~stdin_reader()
-    {
-        // Asio made the descriptor non-blocking; the terminal is shared with the shell.
-        if (saved_flags_ != -1) ::fcntl(STDIN_FILENO, F_SETFL, saved_flags_);
-    }
-
-    /// Appends what is available to `into`; false at the end of input.
-    net::awaitable<bool> read(std::string& into)
-    {
-        std::size_t n = 0;
-        if (async_) {
-            auto [ec, got] = co_await stream_.async_read_some(net::buffer(buffer_), use_tuple);
-            if (ec) co_return false;
-            n = got;
-        } else {
-            ssize_t got = 0;
-            do got = ::read(STDIN_FILENO, buffer_.data(), buffer_.size());
-            while (got < 0 && errno == EINTR);
-            if (got <= 0) co_return false;
-            n = static_cast<std::size_t>(got);
-        }
-        into.append(buffer_.data(), n);
-        co_return true;
-    }
-
-private:
-    net::posix::stream_descriptor stream_;
-    std::vector<char> buffer_;
-    int saved_flags_ = -1;
-    bool async_ = false;
-};
-
-/// A publisher's progress on stderr: redrawn in place on a terminal at most 10 times a second,
-/// a line a second otherwise (--progress to a file or pipe).
-class progress_meter {
-public:
-    void start(std::optional<std::uint64_t> total)
-    {
-        enabled_ = true;
-        total_ = total;
-        terminal_ = ::isatty(STDERR_FILENO) == 1;
-    }
-    [[nodiscard]] bool enabled() const noexcept { return enabled_; }
-
-    /// `done` bytes of the input sent or read, `messages` published so far.
-    void update(std::uint64_t done, std::uint64_t messages)
-    {
-        if (!enabled_) return;
-        done_ = done;
-        messages_ = messages;
-        auto const now = clock::now();
-        if (now - drawn_ < (terminal_ ? std::chrono::milliseconds{100} : std::chrono::milliseconds{1000})) return;
-        drawn_ = now;
-        draw();
-    }
-    /// Room for a line of its own (a warning) on a terminal; the figures come back with the next
-    /// update.
-    void clear_line() const
-    {
-        if (enabled_ && terminal_ && !finished_) write_stderr("\r\x1b[K");
-    }
-    /// The last figures, then a newline, so that what follows starts on a line of its own.
-    void finish()
-    {
-        if (!enabled_ || finished_) return;
-        finished_ = true;
-        draw();
-        if (terminal_) write_stderr("\n");
-    }
-
-private:
-    void draw() const
-    {
-        auto const text = progress_text(done_, total_, messages_);
-        write_stderr(terminal_ ? fmt::format("\r\x1b[Kwsmqtt: {}", text) : fmt::format("wsmqtt: progress: {}\n", text));
-    }
-
-    bool enabled_ = false;
-    bool terminal_ = false;
-    bool finished_ = false;
-    std::optional<std::uint64_t> total_;
-    std::uint64_t done_ = 0;
-    std::uint64_t messages_ = 0;
-    clock::time_point drawn_{};
-};
-
-/// `sub --json | pub --json` on one broker, with a filter that takes what is published: each
-/// message comes back at once, for ever. Seen as lines that are, one after the other, messages
-/// published here moments before, received (their tst) after that.
-class loop_guard {
-public:
-    /// A --json line about to be published, with its tst; true once, when the last `threshold`
-    /// lines were all echoes of this run's own messages.
-    bool echo(mqtt::publish const& m, std::optional<std::string> const& tst)
-    {
-        auto const key = std::hash<std::string_view>{}(m.topic) * 31 + std::hash<std::string_view>{}(m.payload);
-        auto const now = std::chrono::system_clock::now();
-        // What was published lately, by hash, in a table of fixed size (no allocation per line;
-        // a collision only forgets a message, which at worst delays the warning).
-        auto& slot = sent_[key % sent_.size()];
-        bool is_echo = false;
-        if (slot.key == key && now - slot.at < std::chrono::seconds{5} && tst) {
-            auto const received = parse_rfc3339(*tst); // after we sent it: not a recording of the past
-            is_echo = received && *received >= std::chrono::duration<double>(slot.at.time_since_epoch()).count() - 0.5;
-        }
-        run_ = is_echo ? run_ + 1 : 0;
-        slot = {key, now};
-        return run_ == threshold;
-    }
-
-private:
-    static constexpr std::size_t threshold = 1000;
-    struct sent {
-        std::size_t key = 0;
-        std::chrono::system_clock::time_point at{};
-    };
-    std::array<sent, 4096> sent_{};
-    std::size_t run_ = 0;
-};
 
 class publisher final : public role {
 public:
@@ -341,7 +207,7 @@ private:
             for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
                 auto const line = std::string_view{pending}.substr(start, nl - start);
                 start = nl + 1;
-                if (cfg_.json_input || cfg_.max_rate > 0) {
+                if (cfg_.json_input || pacer_.active()) {
                     co_await paced_line(line);
                     --lines_held_;
                     continue;
@@ -361,7 +227,7 @@ private:
         }
         // A last line without a newline is still a message.
         lines_held_ = pending.empty() ? 0 : 1;
-        if (!pending.empty() && (cfg_.json_input || cfg_.max_rate > 0)) {
+        if (!pending.empty() && (cfg_.json_input || pacer_.active())) {
             co_await paced_line(pending);
         } else if (!pending.empty()) {
             co_await room_to_publish();
@@ -414,7 +280,7 @@ private:
             ++line_number_;
             m = json_message_of(line); // nullopt: skipped (a warning), or blank
             if (!m) co_return;
-            if (loop_.echo(*m, json_tst_) && !cfg_.quiet) {
+            if (echoes_itself(*m) && !cfg_.quiet) {
                 progress_.clear_line();
                 write_stderr("wsmqtt: warning: the last 1000 lines were messages this pub had just published: the source "
                              "subscribes to what it publishes (the same broker and an overlapping filter?), a loop that "
@@ -473,27 +339,17 @@ private:
         return m;
     }
 
-    /// When the next message is due: --pace recorded (its line's tst, relative to the first,
-    /// over --speed) and --rate; nullopt: now.
+    /// --json: the line is a message this pub published moments ago (a loop), a 1000th in a row.
+    /// (Not in paced_line itself: GCC 12 mis-compiles a `?:` of temporaries in a coroutine.)
+    bool echoes_itself(mqtt::publish const& m)
+    {
+        return loop_.echo(m, json_tst_ ? parse_rfc3339(*json_tst_) : std::nullopt, std::chrono::system_clock::now());
+    }
+
+    /// When the next message is due (--pace recorded, --rate); nullopt: now.
     std::optional<clock::time_point> due_time(std::optional<std::string> const& tst)
     {
-        std::optional<clock::time_point> due;
-        auto const now = clock::now();
-        if (cfg_.pace_recorded && tst) {
-            if (auto const at = parse_rfc3339(*tst)) {
-                if (!pace_origin_) pace_origin_ = std::pair{*at, now};
-                auto const offset = std::chrono::duration<double>((*at - pace_origin_->first) / cfg_.speed);
-                due = pace_origin_->second + std::chrono::duration_cast<clock::duration>(std::max(offset, std::chrono::duration<double>{0}));
-            }
-        }
-        if (cfg_.max_rate > 0) {
-            auto const slot = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(1.0 / cfg_.max_rate));
-            auto const next = std::max(rate_next_, now);
-            rate_next_ = std::max(next, due.value_or(next)) + slot;
-            if (!due || next > *due) due = next;
-        }
-        if (due && *due <= now) return std::nullopt;
-        return due;
+        return pacer_.due(clock::now(), tst ? parse_rfc3339(*tst) : std::nullopt);
     }
 
     /// A bad line of -l --topic-separator is reported and skipped: the lines around it still go
@@ -564,8 +420,7 @@ private:
     std::size_t lines_held_ = 0; ///< -l: complete lines read from stdin and not yet handed to the session
     std::size_t skipped_ = 0; ///< bad lines of -l --topic-separator and --json
     std::optional<std::string> json_tst_;  ///< --json: the last line's tst
-    std::optional<std::pair<double, clock::time_point>> pace_origin_; ///< --pace recorded: the first tst, and when it went
-    clock::time_point rate_next_{};        ///< --rate: the next free slot
+    pacer pacer_{cfg_.pace_recorded, cfg_.speed, cfg_.max_rate};
     bool properties_dropped_ = false;
     loop_guard loop_;
     bool completed_ = false;  ///< a flow ended in the read being handled
