@@ -102,6 +102,14 @@ TEST_CASE("json input: a bad line says what is wrong", "[json_input]")
           "properties: user-properties must be a list of {\"key\":\"value\"} objects");
     CHECK(error_of(R"({"topic":"t","properties":{"response-topic":"a/#"}})") ==
           "properties: response-topic must be a topic name without wildcards");
+    // Defect: a misspelt property was dropped without a word and the message went without it.
+    CHECK(error_of(R"({"topic":"t","properties":{"content_type":"text/plain"}})") ==
+          "properties: content_type is not a property of a PUBLISH (content-type, correlation-data, message-expiry-interval, "
+          "payload-format-indicator, response-topic, user-properties)");
+    std::string none;
+    auto const theirs = parse_json_message(R"({"topic":"t","properties":{"subscription-identifier":[1],"topic-alias":2}})", none);
+    REQUIRE(theirs); // the broker's, for the subscriber: left out, not refused
+    CHECK(theirs->props.empty());
     CHECK(error_of(std::string(100, '[') + std::string(100, ']')) == "not JSON: nested too deep at column 66");
 }
 

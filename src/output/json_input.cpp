@@ -294,6 +294,10 @@ bool read_properties(value const& object, mqtt::properties& props, std::string& 
             auto bytes = v.type == value::kind::string ? decode_base64(v.text) : std::nullopt;
             if (!bytes) return bad("must be base64");
             props.push_back({property_id::correlation_data, 0, std::move(*bytes)});
+        } else if (name != "subscription-identifier" && name != "topic-alias") {
+            // A misspelt name must not vanish: the message would go without what it asked for.
+            return bad("is not a property of a PUBLISH (content-type, correlation-data, message-expiry-interval, "
+                       "payload-format-indicator, response-topic, user-properties)");
         }
         // subscription-identifier, topic-alias: the broker's, for the subscriber; not sent on.
     }
