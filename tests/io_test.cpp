@@ -625,6 +625,17 @@ TEST_CASE("io: -W while reconnecting names the unacknowledged messages once", "[
     CHECK(text.find(lost) == text.rfind(lost)); // once
 }
 
+TEST_CASE("io: -W before the message went out says it was not published", "[io]")
+{
+    // Defect: "timed out after 1 s" and nothing about the message (the README promises the count).
+    broker_script script; // accepts the connection, never answers CONNECT
+    auto cfg = pub_config();
+    cfg.timeout = std::chrono::seconds{1};
+    captured err{2};
+    CHECK(run_against(script, cfg) == 27);
+    CHECK(err.text() == "wsmqtt: error: timed out after 1 s (the message was not published)\n");
+}
+
 TEST_CASE("io: pub -l given SIGTERM while reconnecting says which lines it read and did not publish (exit 143)", "[io]")
 {
     // Defect: 23 lines read, 22 published, exit 0 and not a word.

@@ -102,11 +102,14 @@ public:
         control_.finish(code, message);
     }
 
+    /// What ending now would lose, for -W: what is in flight, lines held, or a message not sent.
     std::optional<std::string> unacknowledged() const override
     {
-        auto const n = control_.session().in_flight();
-        if (n == 0) return std::nullopt;
-        return fmt::format("{} message{} not acknowledged by the broker", n, n == 1 ? "" : "s");
+        if (auto lost = in_flight_words()) return lost;
+        if (input_done_ || cfg_.line_mode) return std::nullopt;
+        auto const left = cfg_.repeat - published_;
+        if (cfg_.repeat == 1) return "the message was not published";
+        return fmt::format("{} of {} messages were not published", left, cfg_.repeat);
     }
 
     void on_end() override { progress_.finish(); }
@@ -149,18 +152,25 @@ private:
         }
     }
 
+    /// Messages in flight, and (-l) lines read from stdin but not handed to the session (it was
+    /// reconnecting, or the window was full): never an exit 0 over them.
+    std::optional<std::string> in_flight_words() const
+    {
+        std::vector<std::string> lost;
+        if (auto const n = control_.session().in_flight())
+            lost.push_back(fmt::format("{} message{} not acknowledged by the broker", n, n == 1 ? "" : "s"));
+        if (lines_held_ > 0)
+            lost.push_back(fmt::format("{} line{} read from standard input not published", lines_held_, lines_held_ == 1 ? "" : "s"));
+        if (lost.empty()) return std::nullopt;
+        return fmt::format("{}", fmt::join(lost, "; "));
+    }
+
     /// How an interrupted publisher ends: 128 + the signal when something it was asked to
     /// publish is not with the broker (as a shell reports a process killed by it).
     std::pair<exit_code, std::string> interrupted_end() const
     {
         auto const code = static_cast<exit_code>(to_int(exit_code::signal_base) + signal_);
-        // -l: lines read from stdin but not handed to the session (it was reconnecting, or the
-        // window was full) are not published: say so, never exit 0 over them.
-        std::string held;
-        if (lines_held_ > 0)
-            held = fmt::format("{} line{} read from standard input not published", lines_held_, lines_held_ == 1 ? "" : "s");
-        if (auto const lost = unacknowledged()) return {code, "interrupted: " + *lost + (held.empty() ? "" : "; " + held)};
-        if (!held.empty()) return {code, "interrupted: " + held};
+        if (auto const lost = in_flight_words()) return {code, "interrupted: " + *lost};
         if (!input_done_ && !cfg_.line_mode) {
             auto const left = cfg_.repeat - published_;
             return {code, cfg_.repeat == 1 ? std::string{"interrupted before the message was published"}
