@@ -71,4 +71,7 @@ TEST_CASE("a WebSocket handshake that gets nowhere hints at --tcp, naming MQTT's
     CHECK(describe({ws_handshake_closed, "b:9001"}).message ==
           "WebSocket handshake with b:9001 failed: connection closed (is it a WebSocket port? For MQTT over TCP add --tcp)");
     CHECK(describe({http_answer, "b:8080"}).message == "b:8080 answered in HTTP: it is a WebSocket port, not MQTT over TCP (drop --tcp)");
+    // On a reconnect the port has taken our upgrade before: no hint (a proxy whose broker restarts).
+    CHECK(describe({ws_handshake_closed, "b:9001", {}, {}, 0, true}).message == "WebSocket handshake with b:9001 failed: connection closed");
+    CHECK(describe({websocket_timed_out, "b:9001", {}, {}, 2000, true}).message == "WebSocket handshake with b:9001 timed out after 2 s");
 }

@@ -159,19 +159,31 @@ public:
         co_return std::nullopt;
     }
 
-    /// The next bytes of the broker's messages (MQTT packets may span messages [MQTT-6.0.0-2]).
+    /// The next bytes of the broker's messages (MQTT packets may span messages [MQTT-6.0.0-2]):
+    /// as many messages as arrive back to back, while the socket has more bytes waiting (64 KiB
+    /// at most), so that a burst of small messages is decoded, printed and acknowledged in one
+    /// pass, not one message at a time. An error after some bytes is told by the next read.
     boost::asio::awaitable<read_result> read()
     {
-        while (true) {
-            auto [ec, n] = co_await ws_.async_read_some(boost::asio::buffer(buffer_.get(), read_size), boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (ec) co_return read_result{{}, lost(ec)};
-            if (ws_.got_text()) // MQTT travels in binary frames only [MQTT-6.0.0-1]
-            {
+        if (ended_) co_return read_result{{}, ended_};
+        std::size_t got = 0;
+        while (got < read_size) {
+            auto [ec, n] = co_await ws_.async_read_some(boost::asio::buffer(buffer_.get() + got, read_size - got),
+                                                        boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (!ec && ws_.got_text()) { // MQTT travels in binary frames only [MQTT-6.0.0-1]
                 (void)co_await ws_.async_close(websocket::close_reason{close_protocol_error}, boost::asio::as_tuple(boost::asio::use_awaitable));
-                co_return read_result{{}, transport_error{transport_errc::ws_text_frame}};
+                ended_ = transport_error{transport_errc::ws_text_frame};
+            } else if (ec) {
+                ended_ = lost(ec);
             }
-            if (n > 0) co_return read_result{{buffer_.get(), n}, std::nullopt};
+            if (ended_) {
+                if (got > 0) co_return read_result{{buffer_.get(), got}, std::nullopt}; // what came before still counts
+                co_return read_result{{}, ended_};
+            }
+            got += n;
+            if (got > 0 && !more_waiting()) break;
         }
+        co_return read_result{{buffer_.get(), got}, std::nullopt};
     }
 
     /// All of `data` as one binary message.
@@ -194,6 +206,19 @@ public:
     void abort() noexcept { beast::close_socket(beast::get_lowest_layer(ws_)); }
 
 private:
+    /// Whether the socket holds bytes not read yet (a read now would not wait). Beast's own
+    /// buffer is not looked at: a message it holds comes with the next read.
+    bool more_waiting()
+    {
+        auto& socket = beast::get_lowest_layer(ws_);
+        if constexpr (requires(boost::system::error_code& ec) { socket.available(ec); }) {
+            boost::system::error_code ec;
+            return socket.available(ec) > 0 && !ec;
+        } else {
+            return false; // beast::test::stream: a read at a time
+        }
+    }
+
     transport_error lost(boost::system::error_code const& ec) const
     {
         if (ec == websocket::error::closed) {
@@ -216,6 +241,7 @@ private:
     }
 
     websocket::stream<NextLayer> ws_;
+    std::optional<transport_error> ended_; ///< the stream ended: what every read() says from now on
     io_words lost_ = &plain_io_words;
     certificate_words certificate_ = [](boost::system::error_code const&) -> std::optional<transport_error> { return std::nullopt; };
     std::unique_ptr<std::uint8_t[]> buffer_; ///< not zeroed: pages are touched as data arrives
