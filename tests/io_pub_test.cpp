@@ -120,3 +120,32 @@ TEST_CASE("io: pub -l given SIGTERM while reconnecting says which lines it read 
                                            "standard input not published\n"));
     CHECK(all_of<mqtt::publish>(script.received).size() == 1);
 }
+
+TEST_CASE("io: pub -l after one SIGINT waits for a PUBACK that is on its way and exits 0", "[io]")
+{
+    // Defect (11 of 30 runs, with our own WebSocket frames): exit 130 "1 message not
+    // acknowledged" some 20 ms after the signal, the PUBACK already on its way.
+    int lines[2];
+    REQUIRE(::pipe(lines) == 0);
+    REQUIRE(::write(lines[1], "a\nb\n", 4) == 4); // and the input stays open
+    int const saved_stdin = ::dup(STDIN_FILENO);
+    ::dup2(lines[0], STDIN_FILENO);
+    broker_script script;
+    script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
+        if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
+        if (auto const* m = std::get_if<mqtt::publish>(&p)) {
+            if (m->payload == "b") std::raise(SIGINT); // the PUBACK goes behind the signal
+            t.send(mqtt::puback{m->packet_id});
+        }
+    };
+    auto cfg = pub_config();
+    cfg.line_mode = true;
+    captured err{2};
+    auto const code = run_against(script, cfg);
+    ::dup2(saved_stdin, STDIN_FILENO);
+    for (int fd : {saved_stdin, lines[0], lines[1]}) ::close(fd);
+    CHECK(code == 0);
+    CHECK(err.text().empty());
+    CHECK(all_of<mqtt::publish>(script.received).size() == 2);
+    CHECK(std::holds_alternative<mqtt::disconnect>(script.received.back()));
+}
