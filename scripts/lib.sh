@@ -50,6 +50,11 @@ install_dependencies() {
   fi
 }
 
+# ccache: a clean clone in another folder (CI's) reuses what a build elsewhere compiled. Paths
+# are taken relative to the checkout, and the folder does not count for builds with debug
+# information (the ASan build), whose file names then point at the first checkout.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
+
 # Configures and builds into build/ (Release). BUILD_TARGET, when set, builds only those
 # target. Extra arguments go to cmake's configure step.
 build_wsmqtt() {
