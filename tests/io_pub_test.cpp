@@ -51,11 +51,7 @@ TEST_CASE("io: the in-flight window holds while the broker withholds acknowledge
 TEST_CASE("io: -W while reconnecting names the unacknowledged messages once", "[io]")
 {
     // pub -l -q 1: the broker takes the PUBLISH, never acknowledges it, and goes away for good.
-    int lines[2];
-    REQUIRE(::pipe(lines) == 0);
-    REQUIRE(::write(lines[1], "m\n", 2) == 2); // and the input stays open
-    int const saved_stdin = ::dup(STDIN_FILENO);
-    ::dup2(lines[0], STDIN_FILENO);
+    stdin_pipe input{"m\n"};
     broker_script script;
     script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
         if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
@@ -70,8 +66,6 @@ TEST_CASE("io: -W while reconnecting names the unacknowledged messages once", "[
     cfg.reconnect_max = std::chrono::milliseconds{50};
     captured err{2};
     auto const code = run_against(script, cfg);
-    ::dup2(saved_stdin, STDIN_FILENO);
-    for (int fd : {saved_stdin, lines[0], lines[1]}) ::close(fd);
     CHECK(code == 27);
     auto const text = err.text();
     std::string const lost = "1 message not acknowledged by the broker";
@@ -93,11 +87,7 @@ TEST_CASE("io: -W before the message went out says it was not published", "[io]"
 TEST_CASE("io: pub -l given SIGTERM while reconnecting says which lines it read and did not publish (exit 143)", "[io]")
 {
     // Defect: 23 lines read, 22 published, exit 0 and not a word.
-    int lines[2];
-    REQUIRE(::pipe(lines) == 0);
-    REQUIRE(::write(lines[1], "a\nb\n", 4) == 4); // and the input stays open
-    int const saved_stdin = ::dup(STDIN_FILENO);
-    ::dup2(lines[0], STDIN_FILENO);
+    stdin_pipe input{"a\nb\n"};
     broker_script script;
     script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
         if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
@@ -113,8 +103,6 @@ TEST_CASE("io: pub -l given SIGTERM while reconnecting says which lines it read 
     cfg.reconnect_max = std::chrono::milliseconds{50};
     captured err{2};
     auto const code = run_against(script, cfg);
-    ::dup2(saved_stdin, STDIN_FILENO);
-    for (int fd : {saved_stdin, lines[0], lines[1]}) ::close(fd);
     CHECK(code == 128 + SIGTERM);
     CHECK_THAT(err.text(), Catch::EndsWith("wsmqtt: error: interrupted: 1 message not acknowledged by the broker; 1 line read from "
                                            "standard input not published\n"));
@@ -125,11 +113,7 @@ TEST_CASE("io: pub -l after one SIGINT waits for a PUBACK that is on its way and
 {
     // Defect (11 of 30 runs, with our own WebSocket frames): exit 130 "1 message not
     // acknowledged" some 20 ms after the signal, the PUBACK already on its way.
-    int lines[2];
-    REQUIRE(::pipe(lines) == 0);
-    REQUIRE(::write(lines[1], "a\nb\n", 4) == 4); // and the input stays open
-    int const saved_stdin = ::dup(STDIN_FILENO);
-    ::dup2(lines[0], STDIN_FILENO);
+    stdin_pipe input{"a\nb\n"};
     broker_script script;
     script.on_packet = [&](mqtt::packet const& p, scripted_transport& t) {
         if (std::holds_alternative<mqtt::connect>(p)) t.send(mqtt::connack{false, 0});
@@ -142,8 +126,6 @@ TEST_CASE("io: pub -l after one SIGINT waits for a PUBACK that is on its way and
     cfg.line_mode = true;
     captured err{2};
     auto const code = run_against(script, cfg);
-    ::dup2(saved_stdin, STDIN_FILENO);
-    for (int fd : {saved_stdin, lines[0], lines[1]}) ::close(fd);
     CHECK(code == 0);
     CHECK(err.text().empty());
     CHECK(all_of<mqtt::publish>(script.received).size() == 2);

@@ -180,6 +180,28 @@ private:
     std::FILE* file_ = nullptr;
 };
 
+/// Standard input for the test's duration: a pipe holding `lines`, left open (no end of input).
+class stdin_pipe {
+public:
+    explicit stdin_pipe(std::string const& lines) : saved_{::dup(STDIN_FILENO)}
+    {
+        REQUIRE(::pipe(ends_) == 0);
+        REQUIRE(::write(ends_[1], lines.data(), lines.size()) == static_cast<ssize_t>(lines.size()));
+        ::dup2(ends_[0], STDIN_FILENO);
+    }
+    stdin_pipe(stdin_pipe const&) = delete;
+    stdin_pipe& operator=(stdin_pipe const&) = delete;
+    ~stdin_pipe()
+    {
+        ::dup2(saved_, STDIN_FILENO);
+        for (int fd : {saved_, ends_[0], ends_[1]}) ::close(fd);
+    }
+
+private:
+    int saved_;
+    int ends_[2] = {-1, -1};
+};
+
 inline config sub_config(std::vector<std::string> topics = {"t"})
 {
     config c;

@@ -290,7 +290,7 @@ private:
             ++line_number_;
             m = json_message_of(line); // nullopt: skipped (a warning), or blank
             if (!m) co_return;
-            if (echoes_itself(*m) && !cfg_.quiet) {
+            if (loop_.echo(*m, json_time_, std::chrono::system_clock::now()) && !cfg_.quiet) {
                 progress_.clear_line();
                 write_stderr("wsmqtt: warning: the last 1000 lines were messages this pub had just published: the source "
                              "subscribes to what it publishes (the same broker and an overlapping filter?), a loop that "
@@ -299,7 +299,7 @@ private:
         }
         // Connected first: the pace counts from the first message that goes, not from the input.
         if (!has_room()) co_await room_to_publish();
-        auto const due = due_time(json_tst_);
+        auto const due = pacer_.due(clock::now(), json_time_);
         if (due) {
             co_await sleep(*due - clock::now());
             if (!has_room()) co_await room_to_publish();
@@ -315,7 +315,7 @@ private:
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) return std::nullopt;
         std::string error;
         auto j = parse_json_message(line, error);
-        json_tst_.reset();
+        json_time_.reset();
         auto const skipped = [&](std::string const& why) -> std::optional<mqtt::publish> {
             skip(why);
             return std::nullopt;
@@ -325,7 +325,8 @@ private:
         auto topic = j->topic ? std::move(*j->topic) : cfg_.topics.front();
         if (auto const ec = mqtt::check_topic_name(topic)) return skipped(fmt::format("invalid topic '{}': {}", topic, ec.message()));
         // --pace recorded times each line by its tst: a line without a usable one is a bad line.
-        if (cfg_.pace_recorded && (!j->tst || !parse_rfc3339(*j->tst)))
+        auto const time = j->tst ? parse_rfc3339(*j->tst) : std::nullopt;
+        if (cfg_.pace_recorded && !time)
             return skipped(j->tst ? fmt::format("--pace recorded: tst '{}' is not a time (RFC 3339 or ISO 8601)", *j->tst)
                                   : std::string{"--pace recorded: the line has no tst"});
         auto payload = std::move(j->payload).value_or(std::string{});
@@ -345,21 +346,8 @@ private:
                                          "them); this is said once\n",
                                          line_number_));
         }
-        json_tst_ = std::move(j->tst);
+        json_time_ = time;
         return m;
-    }
-
-    /// --json: the line is a message this pub published moments ago (a loop), a 1000th in a row.
-    /// (Not in paced_line itself: GCC 12 mis-compiles a `?:` of temporaries in a coroutine.)
-    bool echoes_itself(mqtt::publish const& m)
-    {
-        return loop_.echo(m, json_tst_ ? parse_rfc3339(*json_tst_) : std::nullopt, std::chrono::system_clock::now());
-    }
-
-    /// When the next message is due (--pace recorded, --rate); nullopt: now.
-    std::optional<clock::time_point> due_time(std::optional<std::string> const& tst)
-    {
-        return pacer_.due(clock::now(), tst ? parse_rfc3339(*tst) : std::nullopt);
     }
 
     /// A bad line of -l --topic-separator is reported and skipped: the lines around it still go
@@ -429,7 +417,7 @@ private:
     std::size_t line_number_ = 0;
     std::size_t lines_held_ = 0; ///< -l: complete lines read from stdin and not yet handed to the session
     std::size_t skipped_ = 0; ///< bad lines of -l --topic-separator and --json
-    std::optional<std::string> json_tst_;  ///< --json: the last line's tst
+    std::optional<double> json_time_;      ///< --json: the last line's tst, parsed once (seconds since the epoch)
     pacer pacer_{cfg_.pace_recorded, cfg_.speed, cfg_.max_rate};
     bool properties_dropped_ = false;
     loop_guard loop_;

@@ -85,6 +85,10 @@ char const* connect_return_code_text(unsigned code) noexcept
     }
 }
 
+namespace {
+constexpr char const* unknown_reason = "unknown reason code";
+} // namespace
+
 char const* reason_code_text(unsigned code) noexcept
 {
     switch (code) {
@@ -131,9 +135,11 @@ char const* reason_code_text(unsigned code) noexcept
     case 0xA0: return "maximum connect time";
     case 0xA1: return "subscription identifiers not supported";
     case 0xA2: return "wildcard subscriptions not supported";
-    default: return "unknown reason code";
+    default: return unknown_reason;
     }
 }
+
+bool is_reason_code(unsigned code) noexcept { return reason_code_text(code) != unknown_reason; }
 
 char const* packet_name(std::uint8_t type_number) noexcept
 {

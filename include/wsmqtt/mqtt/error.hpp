@@ -72,6 +72,8 @@ enum class errc {
 /// authorized", 0x9C "use another server"; 0x00 "success" (also "normal disconnection" and
 /// "granted QoS 0", by packet).
 [[nodiscard]] char const* reason_code_text(unsigned code) noexcept;
+/// Whether §2.4 defines `code` (reason_code_text() has words of its own for it).
+[[nodiscard]] bool is_reason_code(unsigned code) noexcept;
 
 } // namespace wsmqtt::mqtt
 
