@@ -402,8 +402,8 @@ private:
                                  fmt::format("the broker refused {} of {} messages (the first: {})", refused_, published_, first_refusal_));
         }
         if (skipped_ == 0) return control_.stop(exit_code::ok);
-        control_.stop(exit_code::usage, fmt::format("{} line{} skipped (see the warnings above); the others were published", skipped_,
-                                                    skipped_ == 1 ? " was" : "s were"));
+        control_.stop(exit_code::usage, fmt::format("{} line{} skipped (see the warnings above); {}", skipped_, skipped_ == 1 ? " was" : "s were",
+                                                    published_ == 0 ? "nothing was published" : "the others were published"));
     }
 
     config const& cfg_;

@@ -128,6 +128,10 @@ class JsonBridge(BrokerTestCase):
             "wsmqtt: warning: line 3 skipped: --pace recorded: the line has no tst",
             "wsmqtt: error: 2 lines were skipped (see the warnings above); the others were published",
         ])
+        # A recording without one usable time is refused whole: nothing goes out.
+        got = run("pub", *self.b(), "--json", "--pace", "recorded", input="".join(json.dumps(l) + "\n" for l in lines[1:]).encode())
+        self.assertEqual(got.returncode, 2)
+        self.assertEqual(got.stderr.splitlines()[-1], "wsmqtt: error: 2 lines were skipped (see the warnings above); nothing was published")
 
     def test_a_bridge_from_a_broker_to_itself_is_named_as_the_loop_it_is(self):
         # sub and pub on one broker, the filter taking what pub publishes: the seed goes round until
