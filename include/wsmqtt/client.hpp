@@ -9,4 +9,7 @@ namespace wsmqtt {
 /// Asio stays behind this function so that only client.cpp compiles it.
 [[nodiscard]] int run(config cfg);
 
+/// Runs `wsmqtt bench` (conn, pub, sub, merge); returns the process exit code.
+[[nodiscard]] int run_bench(config const& cfg);
+
 } // namespace wsmqtt

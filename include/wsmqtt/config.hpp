@@ -12,7 +12,7 @@
 
 namespace wsmqtt {
 
-enum class command { sub, pub, rr };
+enum class command { sub, pub, rr, bench };
 
 /// MQTT 5 (-V 5): the properties of each packet we send, from -D and the named flags (-x,
 /// --user-property, --content-type…), and the options of each subscription. Empty with 3.1.1.
@@ -33,6 +33,33 @@ struct mqtt5_options {
 struct payload_source {
     enum class kind { text, file, standard_input } from = kind::text;
     std::string text; ///< -m's text (empty for -n), or -f's path
+};
+
+/// wsmqtt bench (a load generator): emqtt-bench's flags. Totals (-c, -L, -R, --rate) are for
+/// the whole run, across shards; each shard takes its slice.
+struct bench_options {
+    enum class mode { conn, pub, sub, merge } what = mode::conn;
+    std::uint64_t clients = 1;                      ///< -c, across all shards
+    double connect_rate = 1000;                     ///< -R: connections a second, across shards (-i sets it too)
+    std::string topic;                              ///< -t: %i the client number, %c its client id
+    std::size_t size = 256;                         ///< -s: payload bytes (at least the 23-byte header)
+    std::chrono::microseconds interval{std::chrono::seconds{1}}; ///< -I: per client, between messages
+    double rate = 0;                                ///< --rate: messages a second across all publishers (sets the interval)
+    std::uint64_t limit = 0;                        ///< -L: messages in all (pub: sent; sub: received), 0: no limit
+    std::chrono::milliseconds duration{0};          ///< --duration, 0: until -L or a signal
+    std::size_t inflight = 10;                      ///< --inflight: QoS 1/2 messages per client awaiting acknowledgement
+    std::uint64_t start_number = 1;                 ///< -n: the first client's number
+    std::string prefix;                             ///< --prefix: client ids are <prefix><number>
+    std::uint32_t shard = 0;                        ///< --shard I/N, or from the engine's environment
+    std::uint32_t shards = 1;
+    std::string shard_source;                       ///< where the shard came from (for the report)
+    std::optional<std::int64_t> start_at_ns;        ///< --start-at: Unix ns; connections first, then messages from then
+    std::string json_file;                          ///< --json FILE: JSON Lines, a record a second (%s: the shard)
+    std::string summary_json_file;                  ///< --summary-json FILE (%s: the shard)
+    std::string hgrm_prefix;                        ///< --hgrm PREFIX: PREFIX<figure>.hgrm per figure
+    std::vector<std::string> bind;                  ///< --bind: local addresses, round-robin
+    std::vector<std::string> files;                 ///< merge: the shards' JSON Lines
+    bool progress_line = false;                     ///< the per-second line rewrites itself (a terminal)
 };
 
 struct config {
@@ -91,6 +118,7 @@ struct config {
     /// input is known (-f, -s or -l from a regular file).
     std::optional<bool> progress;
 
+    bench_options bench;             ///< wsmqtt bench
     // Diagnostics
     bool debug = false; ///< -d: one line per packet on stderr
     bool quiet = false; ///< --quiet: no error output

@@ -19,6 +19,7 @@ enum class exit_code : int {
     internal = 9,             ///< out of memory, or a bug: an exception reached the top
     connack_base = 10,        ///< 10 + N: broker refused CONNECT with return code N (11..15); 16 another MQTT 5 reason
     message_refused = 17,     ///< MQTT 5: the broker refused a message we published (PUBACK/PUBREC 0x80 or more)
+    lost = 18,                ///< bench: messages lost at QoS 1 or 2 (sequence numbers skipped)
     timeout = 27,             ///< -W seconds passed (mosquitto's code)
     signal_base = 128,        ///< 128 + N: pub interrupted by signal N before the broker had every message
 };

@@ -59,6 +59,7 @@ int report_exception(std::exception_ptr const& e, bool quiet)
 
 int run(config cfg)
 {
+    if (cfg.command == command::bench) return run_bench(cfg);
     auto options = transport_options_from(cfg);
     if (cfg.debug) options.trace = [](std::string const& line) { write_stderr("wsmqtt: " + line + "\n"); };
     return run(std::move(cfg), [options](net::any_io_executor ex) { return make_transport(std::move(ex), options); });

@@ -18,19 +18,6 @@ using clock = std::chrono::steady_clock;
 /// write for the reader to say what happened.
 constexpr auto close_timeout = std::chrono::seconds{2};
 
-/// The bytes of the session's output with its attached payloads in place, into `pieces`.
-void gather_pieces(send_buffers& pieces, mqtt::bytes const& bytes, std::vector<mqtt::session::attachment> const& attached)
-{
-    pieces.clear();
-    std::size_t from = 0;
-    for (auto const& a : attached) {
-        if (a.at > from) pieces.emplace_back(bytes.data() + from, a.at - from);
-        pieces.emplace_back(a.payload->data(), a.payload->size());
-        from = a.at;
-    }
-    if (bytes.size() > from) pieces.emplace_back(bytes.data() + from, bytes.size() - from);
-}
-
 /// `whole` cut into consecutive parts of at most `step` bytes.
 std::vector<send_buffers> split(send_buffers const& whole, std::size_t step)
 {
@@ -53,6 +40,18 @@ std::vector<send_buffers> split(send_buffers const& whole, std::size_t step)
 
 
 } // namespace
+
+void gather_pieces(send_buffers& pieces, mqtt::bytes const& bytes, std::vector<mqtt::session::attachment> const& attached)
+{
+    pieces.clear();
+    std::size_t from = 0;
+    for (auto const& a : attached) {
+        if (a.at > from) pieces.emplace_back(bytes.data() + from, a.at - from);
+        pieces.emplace_back(a.payload->data(), a.payload->size());
+        from = a.at;
+    }
+    if (bytes.size() > from) pieces.emplace_back(bytes.data() + from, bytes.size() - from);
+}
 
 connection::connection(net::any_io_executor const& ex, transport& t, mqtt::session& s, connection_handler& h, std::size_t write_step)
     : transport_{t}

@@ -13,6 +13,9 @@
 
 namespace wsmqtt {
 
+/// The bytes of the session's output with its attached payloads in place, into `pieces`.
+void gather_pieces(send_buffers& pieces, mqtt::bytes const& bytes, std::vector<mqtt::session::attachment> const& attached);
+
 /// What the connection's owner does with what the session produces.
 class connection_handler {
 public:

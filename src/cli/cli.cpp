@@ -1,10 +1,11 @@
 // mosquitto_sub/mosquitto_pub-compatible options with CLI11, an options file and environment
-// variables, into raw_options; cli_validate.cpp makes the config. The only translation unit that
-// includes CLI11; its exceptions end here.
+// variables, into raw_options; cli_validate.cpp makes the config. With cli_bench.cpp (wsmqtt
+// bench's options), the only translation units that include CLI11; its exceptions end here.
 #include "wsmqtt/cli.hpp"
 
 #include "cli_arguments.hpp"
 #include "cli_options.hpp"
+#include "option_adder.hpp"
 
 #include "wsmqtt/exit_code.hpp"
 #include "wsmqtt/version.hpp"
@@ -29,6 +30,8 @@ using cli_detail::gather_arguments;
 using cli_detail::take_properties;
 using cli_detail::suggestion;
 
+using cli_detail::help_formatter;
+using cli_detail::option_adder;
 using cli_detail::raw_options;
 using cli_detail::usage_error;
 
@@ -39,128 +42,19 @@ constexpr char const* environment_help =
     "  $XDG_CONFIG_HOME/wsmqtt/{sub,pub}.conf (default ~/.config/wsmqtt/...), or -o FILE:\n"
     "  one option per line ('-h broker', '--port 8080'); the environment and the command line win.";
 
-/// Adds a subcommand's options, but only those the arguments name (all of them for --help).
-/// CLI11 checks each new option against every option before it: building all ~70 took a third
-/// of the instructions of a one-shot publish, as much as loading OpenSSL. Parsing, help and
-/// errors are the same: an option the arguments do not name has nothing to parse, and an
-/// unknown or mistyped one is refused as before.
-class option_adder {
-public:
-    /// `collect_only`: add nothing, note every option's names (for "did you mean", after an error).
-    option_adder(CLI::App& app, std::vector<std::string> const& args, bool collect_only = false)
-        : app_{app}, args_{args}, collect_only_{collect_only}
-    {
-        all_ = std::find(args.begin(), args.end(), "--help") != args.end();
-    }
+} // namespace
 
-    /// What CLI11's Option* is used for here, on an option that may not have been added.
-    class handle {
-    public:
-        explicit handle(CLI::Option* o) : option_{o} {}
-        handle* operator->() { return this; }
-        handle* group(std::string const& name)
-        {
-            if (option_) option_->group(name);
-            return this;
-        }
-        /// The value's name in --help (numbers are parsed as text, checked by validate()).
-        handle* type_name(std::string const& name)
-        {
-            if (option_) option_->type_name(name);
-            return this;
-        }
-        handle* multi_option_policy(CLI::MultiOptionPolicy policy)
-        {
-            if (option_) option_->multi_option_policy(policy);
-            return this;
-        }
-
-    private:
-        CLI::Option* option_;
-    };
-
-    template <class T>
-    handle add_option(std::string const& names, T& variable, std::string const& description)
-    {
-        // One value per option: `-t a b` is not two topics (repeat the option for that).
-        return handle{named(names) ? app_.add_option(names, variable, description)->allow_extra_args(false) : nullptr};
-    }
-    template <class T>
-    handle add_flag(std::string const& names, T& variable, std::string const& description)
-    {
-        return handle{named(names) ? app_.add_flag(names, variable, description) : nullptr};
-    }
-    template <class F>
-    handle add_flag_function(std::string const& names, F&& function, std::string const& description)
-    {
-        return handle{named(names) ? app_.add_flag_function(names, std::forward<F>(function), description) : nullptr};
-    }
-    void footer(std::string const& text)
-    {
-        if (!collect_only_) app_.footer(text);
-    }
-    /// Every option name of the subcommand, added or not: for "did you mean".
-    [[nodiscard]] std::vector<std::string> const& names() const { return names_; }
-
-private:
-    /// Whether the arguments may name one of `names` ("-h,--host", "!--no-progress"): a long
-    /// name as "--name" or "--name=…", a short one anywhere in an argument of one dash (they
-    /// combine: -dq1). Taking an option too many is harmless.
-    bool named(std::string_view names)
-    {
-        bool found = all_ && !collect_only_;
-        while (!names.empty() && !found) {
-            auto const comma = names.find(',');
-            auto name = names.substr(0, comma);
-            names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
-            if (!name.empty() && name.front() == '!') name.remove_prefix(1);
-            if (collect_only_) {
-                names_.emplace_back(name);
-                continue;
-            }
-            for (std::string_view const arg : args_) {
-                if (name.starts_with("--")) {
-                    if (arg == name || (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')) found = true;
-                } else if (name.size() == 2 && arg.size() > 1 && arg[0] == '-' && arg[1] != '-' &&
-                           arg.find(name[1], 1) != std::string_view::npos) {
-                    found = true;
-                }
-            }
-        }
-        return found;
-    }
-
-    CLI::App& app_;
-    std::vector<std::string> const& args_;
-    bool const collect_only_;
-    bool all_ = false;
-    std::vector<std::string> names_;
-};
-
-/// Help without CLI11's "{false}" behind a negated flag's name ("--progress,--no-progress").
-class help_formatter : public CLI::Formatter {
-public:
-    std::string make_option_name(CLI::Option const* opt, bool positional) const override
-    {
-        auto name = CLI::Formatter::make_option_name(opt, positional);
-        for (auto open = name.find('{'); open != std::string::npos; open = name.find('{'))
-            name.erase(open, name.find('}', open) + 1 - open);
-        return name;
-    }
-};
-
-void add_common_options(option_adder& app, raw_options& o)
+/// Where the broker is and how to reach it: the Connection, WebSocket and TLS options that
+/// every command has (`url_names`: "-L,--url", or "--url" where -L means something else).
+void cli_detail::add_transport_options(option_adder& app, raw_options& o, std::string const& url_names)
 {
     app.add_option("-h,--host", o.host, "Broker host name or address (default localhost)")->group("Connection");
     app.add_option("-p,--port", o.port, "Broker port (default 80 ws, 443 wss, 1883 mqtt, 8883 mqtts)")->type_name("INT")->group("Connection");
-    app.add_option("-L,--url", o.url, "Broker URL: ws[s]://[user[:pass]@]host[:port][/path] or mqtt[s]://...")->group("Connection");
+    app.add_option(url_names, o.url, "Broker URL: ws[s]://[user[:pass]@]host[:port][/path] or mqtt[s]://...")->group("Connection");
     app.add_flag("--tls", o.tls, "Use TLS: wss:// (or mqtts:// with --tcp)")->group("Connection");
     app.add_flag("--tcp", o.tcp, "Plain MQTT over TCP instead of WebSocket (mqtt://, mqtts:// with --tls)")->group("Connection");
     app.add_option("--ws-path", o.ws_path, "WebSocket path (default /mqtt; RabbitMQ uses /ws)")->group("Connection");
     app.add_option("--connect-timeout", o.connect_timeout, "Seconds allowed for connecting and handshakes (default 10)")->type_name("SECONDS")->group("Connection");
-    app.add_flag("--no-reconnect", o.no_reconnect, "sub, pub -l: exit when the connection is lost (default: reconnect)")->group("Connection");
-    app.add_flag("--retry-first", o.retry_first, "sub, pub -l: keep trying when the first connection fails")->group("Connection");
-    app.add_option("--reconnect-max", o.reconnect_max, "Longest wait between reconnect attempts in seconds (default 30)")->type_name("SECONDS")->group("Connection");
     app.add_option("--max-packet-size", o.max_packet_size, "Largest packet accepted from the broker, e.g. 65536, 64K, 16M (default 256M)")->group("Connection");
     app.add_option("-H,--header", o.headers, "Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable)")
         ->group("WebSocket")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -180,6 +74,16 @@ void add_common_options(option_adder& app, raw_options& o)
     app.add_option("--alpn", o.alpn, "ALPN protocol to offer (repeatable)")->group("TLS")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_option("--tls-keylog", o.tls_keylog, "Append TLS secrets to this file (for Wireshark)")->group("TLS");
     app.add_flag("--insecure", o.insecure, "Do not verify the broker's certificate (implies --tls)")->group("TLS");
+}
+
+namespace {
+
+void add_common_options(option_adder& app, raw_options& o)
+{
+    cli_detail::add_transport_options(app, o, "-L,--url");
+    app.add_flag("--no-reconnect", o.no_reconnect, "sub, pub -l: exit when the connection is lost (default: reconnect)")->group("Connection");
+    app.add_flag("--retry-first", o.retry_first, "sub, pub -l: keep trying when the first connection fails")->group("Connection");
+    app.add_option("--reconnect-max", o.reconnect_max, "Longest wait between reconnect attempts in seconds (default 30)")->type_name("SECONDS")->group("Connection");
     app.add_option("-i,--id", o.client_id, "Client id (default wsmqtt-<random>)")->group("Session");
     app.add_option("-I,--id-prefix", o.client_id_prefix, "Client id made of this prefix and the process id")->group("Session");
     app.add_option("-k,--keepalive", o.keepalive, "Keepalive in seconds, 0 = off (default 60)")->type_name("SECONDS")->group("Session");
@@ -352,11 +256,12 @@ parse_result parse_command_line(int argc, char const* const* argv)
     app.formatter(std::make_shared<help_formatter>());
     // An option given twice (options file, then command line) takes the last value.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    app.footer("Run 'wsmqtt sub --help', 'wsmqtt pub --help' or 'wsmqtt rr --help' for the options of each.\n"
+    app.footer("Run 'wsmqtt sub --help', 'wsmqtt pub --help', 'wsmqtt rr --help' or 'wsmqtt bench --help' for the options of each.\n"
                "Exit codes: 0 ok, 1 network, 2 usage, 3 TLS, 4 WebSocket, 5 protocol, 6 subscription refused, 7 proxy,\n"
                "8 stdout not writable, 9 internal, 11-15 connection refused by the broker (CONNACK 1-5, or the MQTT 5\n"
                "reason that means the same), 16 refused for another MQTT 5 reason, 17 a message refused (MQTT 5),\n"
-               "27 timeout (-W), 128+N pub ended by signal N before the broker had every message.");
+               "18 bench: messages lost at QoS 1 or 2, 27 timeout (-W), 128+N pub ended by signal N before the broker had\n"
+               "every message.");
 
     std::vector<std::string> const argv_list(argv + 1, argv + argc);
     bool const quiet = contains(argv_list, {"--quiet"});
@@ -366,15 +271,15 @@ parse_result parse_command_line(int argc, char const* const* argv)
     };
     // The command comes first; say what was typed instead of CLI11's "A subcommand is required".
     if (argv_list.empty()) return fail("say what to do: wsmqtt sub … to subscribe, wsmqtt pub … to publish (see wsmqtt --help)");
-    if (auto const& first = argv_list.front(); first != "sub" && first != "pub" && first != "rr" && first != "--help" && first != "--version") {
-        auto const command =
-            std::find_if(argv_list.begin(), argv_list.end(), [](auto const& a) { return a == "sub" || a == "pub" || a == "rr"; });
+    auto const is_command = [](std::string const& a) { return a == "sub" || a == "pub" || a == "rr" || a == "bench"; };
+    if (auto const& first = argv_list.front(); !is_command(first) && first != "--help" && first != "--version") {
+        auto const command = std::find_if(argv_list.begin(), argv_list.end(), is_command);
         if (first.starts_with("-") && command != argv_list.end())
             return fail(fmt::format("options go after the command: wsmqtt {} {} …", *command, first));
         if (first.starts_with("-"))
             return fail(fmt::format("unknown option '{}'{} (see wsmqtt --help)", first, suggestion(first, {"--help", "--version"})));
-        return fail(fmt::format("unknown command '{}'{}: the commands are sub, pub and rr (see wsmqtt --help)", first,
-                                suggestion(first, {"sub", "pub", "rr"})));
+        return fail(fmt::format("unknown command '{}'{}: the commands are sub, pub, rr and bench (see wsmqtt --help)", first,
+                                suggestion(first, {"sub", "pub", "rr", "bench"})));
     }
 
     arguments given;
@@ -406,7 +311,7 @@ parse_result parse_command_line(int argc, char const* const* argv)
 
     // Only the named subcommand gets its options: building all of them took most of the time
     // of `wsmqtt --version` (CLI11 checks each new option against all the others).
-    std::string const chosen = args.front() == "sub" || args.front() == "pub" || args.front() == "rr" ? args.front() : std::string{};
+    std::string const chosen = is_command(args.front()) ? args.front() : std::string{};
 
     auto* sub = app.add_subcommand("sub", "Subscribe and print messages: wsmqtt sub -h host -p port -t topic");
     if (chosen == "sub") {
@@ -423,19 +328,25 @@ parse_result parse_command_line(int argc, char const* const* argv)
         option_adder adder{*rr, args};
         add_rr_options(adder, o);
     }
+    auto* bench = app.add_subcommand("bench", "Load test a broker: wsmqtt bench conn|pub|sub -c clients …, wsmqtt bench merge FILES");
+    if (chosen == "bench") {
+        option_adder adder{*bench, args};
+        cli_detail::add_bench_options(adder, o);
+    }
     // Every option name of the command, for "did you mean": only after an error.
     auto const known = [&] {
         raw_options unused;
         option_adder collector{*sub, args, true};
         if (chosen == "sub") add_sub_options(collector, unused);
         else if (chosen == "pub") add_pub_options(collector, unused);
+        else if (chosen == "bench") cli_detail::add_bench_options(collector, unused);
         else add_rr_options(collector, unused);
         return collector.names();
     };
 
     // An option of the options file or the environment takes its value from its own line: the
     // next argument (a later line, the command line) is never its value.
-    if (auto* const command = chosen == "sub" ? sub : chosen == "pub" ? pub : chosen == "rr" ? rr : nullptr) {
+    if (auto* const command = chosen == "sub" ? sub : chosen == "pub" ? pub : chosen == "rr" ? rr : chosen == "bench" ? bench : nullptr) {
         for (std::size_t i = 0; i < given.args.size(); ++i) {
             auto const& a = given.args[i];
             if (given.origin[i].empty() || a.size() < 2 || a[0] != '-' || a.find('=') != std::string::npos) continue;
@@ -465,7 +376,8 @@ parse_result parse_command_line(int argc, char const* const* argv)
     }
 
     try {
-        return {cli_detail::validate(o, sub->parsed() ? command::sub : pub->parsed() ? command::pub : command::rr), 0, {}};
+        auto const cmd = sub->parsed() ? command::sub : pub->parsed() ? command::pub : bench->parsed() ? command::bench : command::rr;
+        return {cli_detail::validate(o, cmd), 0, {}};
     } catch (usage_error const& e) {
         return fail(e.what() + given.where_quoted(e.what()));
     }

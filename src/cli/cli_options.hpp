@@ -12,6 +12,29 @@
 
 namespace wsmqtt::cli_detail {
 
+/// wsmqtt bench's own options, as given (emqtt-bench's names).
+struct raw_bench {
+    std::string mode;                 ///< conn, pub, sub or merge
+    std::vector<std::string> files;   ///< merge's files
+    std::optional<std::string> clients;
+    std::optional<std::string> connect_rate;
+    std::optional<std::string> connect_interval;
+    std::optional<std::string> size;
+    std::optional<std::string> interval;
+    std::optional<std::string> rate;
+    std::optional<std::string> limit;
+    std::optional<std::string> duration;
+    std::optional<std::string> inflight;
+    std::optional<std::string> start_number;
+    std::optional<std::string> prefix;
+    std::optional<std::string> shard;
+    std::optional<std::string> start_at;
+    std::string json;
+    std::string summary_json;
+    std::string hgrm;
+    std::vector<std::string> bind;
+};
+
 /// What the options hold before validation turns them into a config. Numbers are kept as
 /// text: validation says what a number must be, in words (CLI11 would say "Could not convert").
 struct raw_options {
@@ -106,7 +129,22 @@ struct raw_options {
     std::optional<std::string> pace;
     std::optional<std::string> speed;
     std::optional<std::string> max_rate;
+    raw_bench bench;
 };
+
+/// `text` as a number, decimals allowed; nullopt if it is not one, whole.
+[[nodiscard]] std::optional<double> decimal(std::string const& text);
+/// A number of seconds, decimals allowed: from `min` (above it when `above`) to `max`;
+/// `fallback` when the option was not given.
+[[nodiscard]] double seconds(std::optional<std::string> const& text, double fallback, std::string_view option, double min, bool above, double max);
+/// A number above 0, decimals allowed; `fallback` when the option was not given.
+[[nodiscard]] double positive_number(std::optional<std::string> const& text, double fallback, std::string_view option);
+
+class option_adder;
+/// wsmqtt bench's options (cli_bench.cpp).
+void add_bench_options(option_adder& app, raw_options& o);
+/// wsmqtt bench's options into c.bench; the connection options are validated as for the others.
+void validate_bench(raw_options const& o, config& c);
 
 class usage_error : public std::runtime_error {
     using std::runtime_error::runtime_error;

@@ -75,34 +75,6 @@ std::int64_t whole_number_or(std::optional<std::string> const& text, std::int64_
     return text ? whole_number(*text, option, min, max, of) : fallback;
 }
 
-/// A number of seconds, decimals allowed: from `min` (above it when `above`) to `max`; `fallback`
-/// when the option was not given.
-/// `text` as a number, decimals allowed; nullopt if it is not one, whole.
-std::optional<double> decimal(std::string const& text)
-{
-    double value = 0;
-    auto const* const end = text.data() + text.size();
-    auto const [at, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc{} || at != end) return std::nullopt;
-    return value;
-}
-
-double seconds(std::optional<std::string> const& text, double fallback, std::string_view option, double min, bool above, double max)
-{
-    if (!text) return fallback;
-    if (auto const value = decimal(*text); value && (above ? *value > min : *value >= min) && *value <= max) return *value;
-    throw usage_error(fmt::format("{} must be a number of seconds {} {:g} and at most {:g} (e.g. 2.5), not '{}'", option,
-                                  above ? "above" : "from", min, max, *text));
-}
-
-/// A number above 0, decimals allowed; `fallback` when the option was not given.
-double positive_number(std::optional<std::string> const& text, double fallback, std::string_view option)
-{
-    if (!text) return fallback;
-    if (auto const value = decimal(*text); value && *value > 0 && *value <= 1e9) return *value;
-    throw usage_error(fmt::format("{} must be a number above 0 (e.g. 10 or 0.5), not '{}'", option, *text));
-}
-
 endpoint make_endpoint(raw_options const& o, std::optional<std::string>& url_user, std::optional<std::string>& url_pass)
 {
     bool const tls = o.tls || !o.cafile.empty() || !o.capath.empty() || !o.cert.empty() || o.insecure;
@@ -380,12 +352,39 @@ void validate_transport_options(raw_options const& o, config& c)
 
 } // namespace
 
+/// `text` as a number, decimals allowed; nullopt if it is not one, whole.
+std::optional<double> decimal(std::string const& text)
+{
+    double value = 0;
+    auto const* const end = text.data() + text.size();
+    auto const [at, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc{} || at != end) return std::nullopt;
+    return value;
+}
+
+double seconds(std::optional<std::string> const& text, double fallback, std::string_view option, double min, bool above, double max)
+{
+    if (!text) return fallback;
+    if (auto const value = decimal(*text); value && (above ? *value > min : *value >= min) && *value <= max) return *value;
+    throw usage_error(fmt::format("{} must be a number of seconds {} {:g} and at most {:g} (e.g. 2.5), not '{}'", option,
+                                  above ? "above" : "from", min, max, *text));
+}
+
+/// A number above 0, decimals allowed; `fallback` when the option was not given.
+double positive_number(std::optional<std::string> const& text, double fallback, std::string_view option)
+{
+    if (!text) return fallback;
+    if (auto const value = decimal(*text); value && *value > 0 && *value <= 1e9) return *value;
+    throw usage_error(fmt::format("{} must be a number above 0 (e.g. 10 or 0.5), not '{}'", option, *text));
+}
+
 char const* command_name(command cmd) noexcept
 {
     switch (cmd) {
     case command::sub: return "sub";
     case command::pub: return "pub";
     case command::rr: return "rr";
+    case command::bench: return "bench";
     }
     return "?";
 }
@@ -421,6 +420,7 @@ config validate(raw_options const& o, command cmd)
     validate_session(o, c);
     if (cmd == command::sub) validate_sub(o, c);
     else if (cmd == command::pub) validate_pub(o, c);
+    else if (cmd == command::bench) validate_bench(o, c);
     else validate_rr(o, c);
     validate_mqtt5(o, c);
     return c;

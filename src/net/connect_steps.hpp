@@ -20,12 +20,17 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <chrono>
+#include <tuple>
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <variant>
 #include <vector>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 namespace wsmqtt::transport_detail {
 
@@ -35,18 +40,18 @@ using tcp = net::ip::tcp;
 using boost::system::error_code;
 using tls_stream = ssl::stream<tcp::socket>;
 
-inline constexpr std::size_t read_chunk_size = 64 * 1024;
-
-/// Where socket reads land: read_chunk_size bytes, not zeroed, so that its pages are touched
-/// only as data arrives (a one-shot publish reads a few bytes: 60 KiB less resident memory).
+/// Where socket reads land: transport_options::buffer_size bytes (64 KiB), not zeroed, so that
+/// its pages are touched only as data arrives (a one-shot publish reads a few bytes: 60 KiB
+/// less resident memory).
 class read_buffer {
 public:
-    read_buffer() : bytes_{std::make_unique_for_overwrite<std::uint8_t[]>(read_chunk_size)} {}
+    explicit read_buffer(std::size_t size) : bytes_{std::make_unique_for_overwrite<std::uint8_t[]>(size)}, size_{size} {}
     [[nodiscard]] std::uint8_t* data() const noexcept { return bytes_.get(); }
-    [[nodiscard]] net::mutable_buffer buffer() const noexcept { return {bytes_.get(), read_chunk_size}; }
+    [[nodiscard]] net::mutable_buffer buffer() const noexcept { return {bytes_.get(), size_}; }
 
 private:
     std::unique_ptr<std::uint8_t[]> bytes_;
+    std::size_t size_;
 };
 
 inline tcp::socket& lowest(tcp::socket& s) noexcept { return s; }
@@ -103,12 +108,12 @@ public:
         if (options.trace)
             options.trace(fmt::format("connecting to {}{}", to_string(ep), via ? fmt::format(" through proxy {}", host_and_port(hop)) : ""));
         at = stage::resolve;
-        auto resolved = co_await resolve(hop.host, hop.port, via != nullptr);
+        auto resolved = co_await resolve(via || options.address.empty() ? hop.host : options.address, hop.port, via != nullptr);
         if (auto* f = std::get_if<transport_error>(&resolved)) co_return *f;
 
         at = stage::connect;
         auto& socket = lowest(stream);
-        auto [ec, connected] = co_await net::async_connect(socket, std::get<tcp::resolver::results_type>(resolved), use_tuple);
+        auto ec = co_await connect_socket(socket, std::get<tcp::resolver::results_type>(resolved));
         if (ec) {
             using enum transport_errc;
             if (ec == net::error::connection_refused) co_return transport_error{via ? proxy_connection_refused : connection_refused, host_and_port(hop)};
@@ -141,11 +146,40 @@ public:
                 if (auto f = co_await exchange(socket, h, h.start())) co_return f;
             }
         }
+        if (options.marks) options.marks->tcp = std::chrono::steady_clock::now();
         if constexpr (std::is_same_v<Stream, tls_stream>) {
             at = stage::tls;
             if (auto f = co_await tls_handshake(stream)) co_return f;
+            if (options.marks) options.marks->tls = std::chrono::steady_clock::now();
         }
         co_return std::nullopt;
+    }
+
+    /// Connects to the first address that answers; from options.bind_address when it is set.
+    net::awaitable<error_code> connect_socket(tcp::socket& socket, tcp::resolver::results_type const& addresses)
+    {
+        if (options.bind_address.empty()) {
+            auto [ec, connected] = co_await net::async_connect(socket, addresses, use_tuple);
+            co_return ec;
+        }
+        error_code ec = net::error::host_not_found;
+        auto const local = net::ip::make_address(options.bind_address, ec);
+        if (ec) co_return ec;
+        for (auto const& entry : addresses) {
+            auto const remote = entry.endpoint();
+            if (remote.address().is_v4() != local.is_v4()) continue;
+            socket.close(ec);
+            socket.open(remote.protocol(), ec);
+            if (ec) continue;
+            // The port is picked at connect(), per destination: not one of 28 000 per address.
+            int const yes = 1;
+            ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &yes, sizeof yes);
+            socket.bind(tcp::endpoint{local, 0}, ec);
+            if (ec) co_return ec;
+            std::tie(ec) = co_await socket.async_connect(remote, use_tuple);
+            if (!ec) co_return ec;
+        }
+        co_return ec;
     }
 
     /// Runs a proxy's sans-I/O handshake over `socket`: sends what it asks, feeds it what comes

@@ -57,7 +57,7 @@ public:
 private:
     connect_steps setup_;
     Stream stream_;
-    read_buffer buffer_;
+    read_buffer buffer_{setup_.options.buffer_size};
     bool first_read_ = true;
 };
 

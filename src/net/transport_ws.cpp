@@ -23,7 +23,9 @@ public:
             [this]() -> net::awaitable<std::optional<transport_error>> {
                 if (auto f = co_await setup_.open(ws_.next_layer())) co_return f;
                 setup_.at = stage::websocket;
-                co_return co_await ws_.upgrade(settings());
+                auto f = co_await ws_.upgrade(settings());
+                if (!f && setup_.options.marks) setup_.options.marks->websocket = std::chrono::steady_clock::now();
+                co_return f;
             },
             lowest(ws_.next_layer()));
     }
@@ -51,7 +53,7 @@ private:
     {
         auto const& o = setup_.options;
         return {host_header(o.endpoint), o.endpoint.path, o.ws.subprotocol, o.ws.user_agent, o.ws.origin, o.ws.headers, o.ws.compress,
-                o.max_frame, host_and_port(o.endpoint), o.trace};
+                o.max_frame, host_and_port(o.endpoint), o.trace, o.buffer_size};
     }
 
     connect_steps setup_;

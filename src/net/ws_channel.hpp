@@ -46,13 +46,13 @@ struct settings {
     std::uint64_t max_message = 0; ///< longer messages from the broker are refused with 1009 (0: any)
     std::string where;        ///< the broker's host:port, for the words of a failure
     std::function<void(std::string const&)> trace; ///< -d: the upgrade's answer, a line each
+    std::size_t buffer_size = 64 * 1024; ///< socket reads land in a buffer this big; outgoing frames are this long
 };
 
-/// Outgoing messages are written in frames of this size (Beast's write buffer): a PING from the
-/// broker is answered between them, and a 16 MiB message is not masked in one copy.
-inline constexpr std::size_t frame_size = 64 * 1024;
-/// Socket reads land in a buffer of this size.
-inline constexpr std::size_t read_size = 64 * 1024;
+/// Outgoing messages are written in frames of settings::buffer_size (Beast's write buffer): a
+/// PING from the broker is answered between them, and a 16 MiB message is not masked in one copy.
+/// Socket reads land in a buffer of that size too (64 KiB; wsmqtt bench takes less a client).
+inline constexpr std::size_t default_buffer_size = 64 * 1024;
 /// How long a closing handshake may take once started (Beast's handshake timeout bounds it).
 inline constexpr auto close_timeout = std::chrono::milliseconds{500};
 
@@ -106,7 +106,7 @@ class channel {
 public:
     template <class... Args>
     explicit channel(Args&&... next_layer_args)
-        : ws_{std::forward<Args>(next_layer_args)...}, buffer_{std::make_unique_for_overwrite<std::uint8_t[]>(read_size)}
+        : ws_{std::forward<Args>(next_layer_args)...}, buffer_{std::make_unique_for_overwrite<std::uint8_t[]>(default_buffer_size)}
     {
     }
 
@@ -149,7 +149,11 @@ public:
         if (auto f = check_subprotocol(response, s.subprotocol)) co_return f;
         ws_.binary(true); // [MQTT-6.0.0-1]
         ws_.auto_fragment(true);
-        ws_.write_buffer_bytes(frame_size);
+        if (s.buffer_size != read_size_) {
+            read_size_ = std::max<std::size_t>(s.buffer_size, 512);
+            buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(read_size_);
+        }
+        ws_.write_buffer_bytes(read_size_);
         ws_.read_message_max(s.max_message);
         websocket::stream_base::timeout timeouts{};
         timeouts.handshake_timeout = close_timeout;             // from now on it bounds the close handshake
@@ -167,8 +171,8 @@ public:
     {
         if (ended_) co_return read_result{{}, ended_};
         std::size_t got = 0;
-        while (got < read_size) {
-            auto [ec, n] = co_await ws_.async_read_some(boost::asio::buffer(buffer_.get() + got, read_size - got),
+        while (got < read_size_) {
+            auto [ec, n] = co_await ws_.async_read_some(boost::asio::buffer(buffer_.get() + got, read_size_ - got),
                                                         boost::asio::as_tuple(boost::asio::use_awaitable));
             if (!ec && ws_.got_text()) { // MQTT travels in binary frames only [MQTT-6.0.0-1]
                 (void)co_await ws_.async_close(websocket::close_reason{close_protocol_error}, boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -245,6 +249,7 @@ private:
     io_words lost_ = &plain_io_words;
     certificate_words certificate_ = [](boost::system::error_code const&) -> std::optional<transport_error> { return std::nullopt; };
     std::unique_ptr<std::uint8_t[]> buffer_; ///< not zeroed: pages are touched as data arrives
+    std::size_t read_size_ = default_buffer_size;
 };
 
 } // namespace wsmqtt::ws

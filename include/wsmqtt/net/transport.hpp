@@ -19,6 +19,14 @@
 
 namespace wsmqtt {
 
+/// When each step of connect() ended (wsmqtt bench times them apart); a step not taken stays
+/// at its default.
+struct connect_marks {
+    std::chrono::steady_clock::time_point tcp{};       ///< resolved and connected (and the proxy's handshake)
+    std::chrono::steady_clock::time_point tls{};       ///< the TLS handshake
+    std::chrono::steady_clock::time_point websocket{}; ///< the upgrade's answer
+};
+
 /// What a transport needs to know: where to, through what, and how (not the whole config).
 struct transport_options {
     wsmqtt::endpoint endpoint;
@@ -29,6 +37,16 @@ struct transport_options {
     std::uint64_t max_frame = 0; ///< longer WebSocket frames from the broker are refused (0: any)
     /// Diagnostic lines (-d): where we connect, the WebSocket upgrade's answer. Empty: none.
     std::function<void(std::string const&)> trace;
+    /// The local address to connect from (IP_BIND_ADDRESS_NO_PORT: the port is chosen per
+    /// destination, so that each address has its own ports). Empty: the kernel's choice.
+    std::string bind_address;
+    /// Connect to this address instead of resolving the endpoint's host, which the Host header,
+    /// SNI and the certificate check still use (wsmqtt bench resolves once, not per client).
+    std::string address;
+    /// Reads land in a buffer this big; WebSocket frames out are this long at most.
+    std::size_t buffer_size = 64 * 1024;
+    /// Where connect() notes when each step ended; none when null. It must outlive connect().
+    connect_marks* marks = nullptr;
 };
 
 /// Bytes to send, in pieces: packets and the large payloads attached to them (written in place).
