@@ -137,7 +137,7 @@ TEST_CASE("rr: MQTT 5, one answer printed as its payload, on a topic of its own,
           "unknown option '--stdin-line' for wsmqtt rr (did you mean '--stdin-file'?) (see wsmqtt rr --help)");
     CHECK(usage_error_of({"rr", "-t", "q", "-m", "x", "-i", "a+b"}) ==
           "the response topic 'wsmqtt/rr/a+b' (made of -i) is not a topic name: give one with -e");
-    CHECK(usage_error_of({"rx"}) == "unknown command 'rx' (did you mean 'rr'?): the commands are sub, pub and rr (see wsmqtt --help)");
+    CHECK(usage_error_of({"rx"}) == "unknown command 'rx' (did you mean 'rr'?): the commands are sub, pub, rr and bench (see wsmqtt --help)");
 }
 
 TEST_CASE("pub --json: lines from standard input, -t/-q/-r as fallbacks (-q forces), --pace recorded, --rate", "[cli]")

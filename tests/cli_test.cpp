@@ -237,8 +237,9 @@ TEST_CASE("options are found however they are written: clustered short flags, at
 
 TEST_CASE("a mistyped command or option is named, with the nearest one", "[cli]")
 {
-    CHECK(usage_error_of({"sbu"}) == "unknown command 'sbu' (did you mean 'sub'?): the commands are sub, pub and rr (see wsmqtt --help)");
-    CHECK(usage_error_of({"bench"}) == "unknown command 'bench': the commands are sub, pub and rr (see wsmqtt --help)");
+    CHECK(usage_error_of({"sbu"}) == "unknown command 'sbu' (did you mean 'sub'?): the commands are sub, pub, rr and bench (see wsmqtt --help)");
+    CHECK(usage_error_of({"load"}) == "unknown command 'load': the commands are sub, pub, rr and bench (see wsmqtt --help)");
+    CHECK(usage_error_of({"bnech"}) == "unknown command 'bnech' (did you mean 'bench'?): the commands are sub, pub, rr and bench (see wsmqtt --help)");
     CHECK(usage_error_of({"--verison"}) == "unknown option '--verison' (did you mean '--version'?) (see wsmqtt --help)");
     CHECK(usage_error_of({"-h", "broker", "sub"}) == "options go after the command: wsmqtt sub -h …");
     CHECK(usage_error_of({"sub", "--toppic", "x"}) == "unknown option '--toppic' for wsmqtt sub (did you mean '--topic'?) (see wsmqtt sub --help)");

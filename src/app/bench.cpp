@@ -51,12 +51,14 @@ std::optional<failure> make_room_for(std::uint64_t clients)
 class bench_run {
 public:
     bench_run(net::any_io_executor ex, config const& cfg, bench_reporter& reporter)
-        : ex_{ex}, cfg_{cfg}, b_{cfg.bench}, reporter_{reporter}, shared_{cfg, transport_options_from(cfg), session_options_from(cfg), {}, {}, {}, 0, 0, {}, false, wakeup{ex}},
+        : ex_{ex}, cfg_{cfg}, b_{cfg.bench}, reporter_{reporter}, shared_{cfg, transport_options_from(cfg), session_options_from(cfg), ex},
           signals_{ex, SIGINT, SIGTERM}
     {
         auto const [first, count] = bench::slice({b_.shard, b_.shards, {}}, b_.clients);
         first_ = first;
         count_ = count;
+        if (b_.what == bench_options::mode::sub)
+            for (std::uint64_t k = 0; k < count_; ++k) shared_.subscribers += has_work(first_ + k) ? 1u : 0u;
         shared_.system_offset = std::chrono::system_clock::now().time_since_epoch() - clock::now().time_since_epoch();
         shared_.transport.trace = nullptr;
         // Each client's buffers: enough for a message or a few, not 64 KiB each.
@@ -117,11 +119,11 @@ private:
                 if (cancelled(state)) co_return;
             }
             auto const index = first_ + k; // across all shards
-            auto const limit = bench::slice({static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(b_.clients), {}}, b_.limit).second;
+            auto const limit = limit_of(index);
             // Publishers spread over the interval: client i of n starts i/n of it in.
             auto const stagger = std::chrono::duration_cast<clock::duration>(b_.interval * static_cast<double>(index) / static_cast<double>(b_.clients));
             auto const& bind = b_.bind.empty() ? no_bind_ : b_.bind[index % b_.bind.size()];
-            if (b_.what != bench_options::mode::conn && b_.limit != 0 && limit == 0) {
+            if (!has_work(index)) {
                 ++skipped_; // -L smaller than -c: this client has nothing to do
                 continue;
             }
@@ -136,6 +138,17 @@ private:
         created_all_ = true;
         shared_.progress.notify();
         co_await park();
+    }
+
+    /// Client `index`'s part of -L (0: no limit).
+    [[nodiscard]] std::uint64_t limit_of(std::uint64_t index) const noexcept
+    {
+        return bench::slice({static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(b_.clients), {}}, b_.limit).second;
+    }
+    /// Whether client `index` has anything to do: not with -L smaller than -c.
+    [[nodiscard]] bool has_work(std::uint64_t index) const noexcept
+    {
+        return b_.what == bench_options::mode::conn || b_.limit == 0 || limit_of(index) > 0;
     }
 
     /// A record a second, on the wall clock's whole seconds; keepalive for every client.

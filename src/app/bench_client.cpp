@@ -2,9 +2,11 @@
 #include "bench_client.hpp"
 
 #include "connection.hpp"
+#include "wsmqtt/output.hpp"
 #include "wsmqtt/session_words.hpp"
 
 #include <boost/asio/this_coro.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -258,6 +260,9 @@ void bench_client::deliver(clock::time_point now)
             if (std::any_of(s->return_codes.begin(), s->return_codes.end(), [](auto code) { return code >= 0x80; })) {
                 fail({exit_code::subscription_refused, "the broker refused the subscription to " + expand(shared_.cfg.topics.front())});
                 end();
+            } else if (++shared_.subscribed == shared_.subscribers && !shared_.cfg.quiet) {
+                // What a script waits for before it starts the publishers.
+                write_stderr(fmt::format("wsmqtt bench: {} of {} subscribed\n", shared_.subscribed, shared_.subscribers));
             }
         } else if (auto* f = std::get_if<mqtt::session_failed>(&*e)) {
             auto const& cfg = shared_.cfg;

@@ -25,6 +25,11 @@ namespace wsmqtt {
 
 /// What every client of a run shares: the settings, and what they measure this second.
 struct bench_shared {
+    bench_shared(config const& c, transport_options t, mqtt::session_options s, boost::asio::any_io_executor const& ex)
+        : cfg{c}, transport{std::move(t)}, session{std::move(s)}, progress{ex}
+    {
+    }
+
     config const& cfg;
     transport_options transport;
     mqtt::session_options session;
@@ -33,6 +38,8 @@ struct bench_shared {
     std::array<bench::histogram, bench::figure_count> latency; ///< this second
     std::uint64_t open_connections = 0;
     std::uint64_t finished = 0;               ///< clients whose work is done (-L reached, or gone)
+    std::uint64_t subscribers = 0;            ///< sub: clients of this shard that will subscribe
+    std::uint64_t subscribed = 0;             ///< sub: of them, those whose SUBACK came
     std::optional<failure> first_failure;     ///< how the first failed attempt or lost connection failed
     bool stopping = false;
     wakeup progress;                          ///< notified when a client finishes

@@ -1,0 +1,196 @@
+"""wsmqtt bench against a real mosquitto: exact totals across shards at QoS 1, bench merge, the
+per-second records, Ctrl-C with a summary, --bind, and one error line for each bad start."""
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import ENV, WSMQTT, BrokerTestCase, free_port, run
+
+
+class Bench:
+    """A `wsmqtt bench …` in the background; stderr lines collected as they come."""
+
+    def __init__(self, *args, preexec_fn=None):
+        self.process = subprocess.Popen([WSMQTT, "bench", *map(str, args)], env=ENV, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, preexec_fn=preexec_fn)
+        self.lines = []
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.process.stderr:
+            with self._changed:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for(self, text, timeout=20):
+        """Returns once a line containing `text` came (the timeout only bounds a failure)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: any(text in l for l in self.lines) or self.process.poll() is not None, timeout):
+                self.process.kill()
+                raise AssertionError(f"no line with {text!r}:\n" + "\n".join(self.lines))
+            if not any(text in l for l in self.lines):
+                raise AssertionError(f"ended without {text!r}:\n" + "\n".join(self.lines))
+        return self
+
+    def finish(self, timeout=30):
+        try:
+            code = self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        self._reader.join(timeout=5)
+        self.process.stderr.close()
+        return code
+
+
+class BenchAgainstMosquitto(BrokerTestCase):
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="wsmqtt-bench-")
+
+    def file(self, name):
+        return os.path.join(self.dir, name)
+
+    def summary(self, name):
+        with open(self.file(name)) as f:
+            return json.load(f)
+
+    def args(self, transport):
+        return self.transport_args(transport)
+
+    def check_pub_sub_across_shards(self, transport):
+        # Two subscriber shards, 4 clients in all, each to get every one of 600 messages.
+        subs = [Bench("sub", *self.args(transport), "-c", 4, "-t", "bench/#", "-q", 1, "-L", 2400, "--shard", f"{i}/2",
+                      "--json", self.file("sub-%s.jsonl"), "--summary-json", self.file("sub-%s.json"), "--prefix", f"s{transport}-")
+                for i in range(2)]
+        for s in subs:
+            s.wait_for("2 of 2 subscribed")
+        # Three publisher shards, 6 clients, 600 messages at 3000 a second.
+        pubs = [Bench("pub", *self.args(transport), "-c", 6, "-t", "bench/%i", "-q", 1, "-L", 600, "--rate", 3000, "-s", 64,
+                      "--shard", f"{i}/3", "--json", self.file("pub-%s.jsonl"), "--prefix", f"p{transport}-")
+                for i in range(3)]
+        for p in pubs:
+            self.assertEqual(p.finish(), 0, "\n".join(p.lines))
+        for s in subs:
+            self.assertEqual(s.finish(), 0, "\n".join(s.lines))
+        for i in range(2):
+            part = self.summary(f"sub-{i}.json")
+            self.assertEqual(part["received"], 1200)
+            self.assertEqual(part["e2e"]["count"], 1200)
+        merged = run("bench", "merge", *(self.file(f"{k}-{i}.jsonl") for k, n in (("sub", 2), ("pub", 3)) for i in range(n)),
+                     "--summary-json", self.file("all.json"), "--json", self.file("all.jsonl"))
+        self.assertEqual(merged.returncode, 0, merged.stderr)
+        total = self.summary("all.json")
+        self.assertEqual(total["published"], 600)
+        self.assertEqual(total["acked"], 600)
+        self.assertEqual(total["received"], 2400)
+        self.assertEqual(total["lost"], 0)
+        self.assertEqual(total["duplicated"], 0)
+        self.assertEqual(total["connected"], 10)
+        self.assertEqual(total["connect_failed"], 0)
+        self.assertEqual(total["publish"]["count"], 600)
+        self.assertEqual(total["e2e"]["count"], 2400)
+        self.assertEqual(total["shards"], 3)
+        for figure in ("connect", "publish", "e2e", "suback"):
+            f = total[figure]
+            self.assertTrue(0 < f["p50"] <= f["p90"] <= f["p99"] <= f["p99.9"] <= f["p99.99"] <= f["max"], (figure, f))
+        # The merged lines: one a second, in order, adding up to the totals.
+        with open(self.file("all.jsonl")) as f:
+            seconds = [json.loads(line) for line in f]
+        self.assertEqual([s["time"] for s in seconds], sorted({s["time"] for s in seconds}))
+        self.assertEqual(sum(s["received"] for s in seconds), 2400)
+        self.assertEqual(sum(s["published"] for s in seconds), 600)
+
+    def test_pub_and_sub_shards_add_up_exactly_over_websocket(self):
+        self.check_pub_sub_across_shards("ws")
+
+    def test_pub_and_sub_shards_add_up_exactly_over_tcp(self):
+        self.check_pub_sub_across_shards("tcp")
+
+    def test_conn_holds_its_connections_and_reports_each_second(self):
+        conn = Bench("conn", *self.args("ws"), "-c", 50, "-R", 500, "--json", self.file("conn.jsonl"),
+                     "--summary-json", self.file("conn.json"))
+        conn.wait_for("conn 50")  # the line of a second with all 50 up
+        conn.process.send_signal(signal.SIGINT)
+        self.assertEqual(conn.finish(), 0, "\n".join(conn.lines))
+        s = self.summary("conn.json")
+        self.assertEqual((s["connected"], s["connect_failed"], s["disconnected"], s["peak_connections"]), (50, 0, 0, 50))
+        self.assertEqual(s["connect"]["count"], 50)
+        self.assertEqual(s["websocket"]["count"], 50)
+        self.assertTrue(any(l.startswith("connect ") and "50" in l for l in conn.lines), conn.lines)  # the table
+        with open(self.file("conn.jsonl")) as f:
+            first = json.loads(f.readline())
+        self.assertEqual(set(first) >= {"time", "shard", "shards", "connections", "connected", "connect"}, True, first)
+
+    def test_ctrl_c_ends_a_publisher_with_the_summary_of_what_was_measured(self):
+        pub = Bench("pub", *self.args("tcp"), "-c", 5, "-t", "cc/%i", "-q", 1, "--rate", 500, "--summary-json", self.file("cc.json"))
+        pub.wait_for("pub ")  # a second was measured
+        pub.process.send_signal(signal.SIGINT)
+        self.assertEqual(pub.finish(timeout=10), 0, "\n".join(pub.lines))
+        s = self.summary("cc.json")
+        self.assertGreater(s["published"], 0)
+        self.assertEqual(s["acked"], s["published"])  # nothing left unacknowledged: DISCONNECT after the last PUBACK
+        self.assertTrue(any(l.startswith("publish ") for l in pub.lines), pub.lines)
+
+    def test_hgrm_files_for_hdrhistogram_plotters(self):
+        r = run("bench", "pub", *self.args("tcp"), "-c", 2, "-t", "h/%i", "-L", 200, "--rate", 2000, "--hgrm", self.file("run-"),
+                "--quiet", timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        with open(self.file("run-publish.hgrm")) as f:
+            text = f.read()
+        self.assertTrue(text.startswith("       Value     Percentile TotalCount 1/(1-Percentile)"), text[:100])
+        self.assertIn("Total count    =          200]", text)
+
+    def test_bind_spreads_the_source_addresses(self):
+        r = run("bench", "conn", *self.args("tcp"), "-c", 6, "--bind", "127.0.0.2,127.0.0.3", "--duration", 0.5,
+                "--summary-json", self.file("b.json"), "--quiet", "--prefix", "bind-", timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.summary("b.json")["connected"], 6)
+        log = self.broker.log()
+        for address in ("127.0.0.2", "127.0.0.3"):
+            self.assertEqual(sum(f"from {address}:" in l and "bind-" in l for l in log.splitlines()), 3, log[-2000:])
+
+    # --- One error line and a documented exit code for each bad start -----------------------
+
+    def test_shard_out_of_range(self):
+        self.assertSingleError(run("bench", "conn", "--shard", "3/3"), 2, "shard index 3 is not below the shard count 3")
+
+    def test_unwritable_json_file(self):
+        r = run("bench", "conn", *self.args("tcp"), "--json", "/nonexistent/dir/out.jsonl")
+        self.assertSingleError(r, 8, "cannot write --json '/nonexistent/dir/out.jsonl'")
+
+    def test_too_few_file_descriptors(self):
+        def few():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        b = Bench("conn", *self.args("tcp"), "-c", 100, preexec_fn=few)
+        self.assertEqual(b.finish(), 2)
+        self.assertEqual(b.lines, ["wsmqtt: error: 100 clients need 132 file descriptors, but this process may open 64 (ulimit -Hn): "
+                                   "run them as shards (--shard I/N), each in its own process"])
+
+    def test_unreachable_broker(self):
+        r = run("bench", "conn", "--tcp", "-h", "127.0.0.1", "-p", free_port(), "-c", 3, "--quiet", timeout=30)
+        self.assertEqual(r.returncode, 1)
+        r = run("bench", "conn", "--tcp", "-h", "127.0.0.1", "-p", free_port(), "-c", 3, "--summary-json", self.file("u.json"),
+                timeout=30)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("wsmqtt: error:")]
+        self.assertEqual(len(errors), 1, r.stderr)
+        self.assertRegex(errors[0], r"^wsmqtt: error: 3 of 3 connections failed: connection refused to 127\.0\.0\.1:\d+")
+        self.assertEqual(self.summary("u.json")["connect_failed"], 3)
+
+    def test_an_invalid_filter_is_a_usage_error(self):
+        r = run("bench", "sub", *self.args("ws"), "-t", "$SYS/#/x", timeout=30)
+        self.assertSingleError(r, 2, "invalid topic filter")
+
+
+if __name__ == "__main__":
+    unittest.main()
