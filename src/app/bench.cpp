@@ -86,7 +86,7 @@ public:
         co_await race(all_ended(), sleep(stop_grace), signalled());
         for (auto& c : clients_) c->end();
         co_await all_ended();
-        if (error_) std::rethrow_exception(error_);
+        if (shared_.error) std::rethrow_exception(shared_.error);
         report_second(true);
         auto const elapsed = std::chrono::duration<double>(clock::now() - started_).count();
         auto f = reporter_.finish(elapsed);
@@ -128,12 +128,8 @@ private:
                 continue;
             }
             auto& c = *clients_.emplace_back(std::make_unique<bench_client>(ex_, shared_, b_.start_number + index, limit, bind));
-            ++live_;
-            net::co_spawn(ex_, c.run(publish_from_, stagger), [this](std::exception_ptr e) {
-                if (e && !error_) error_ = e;
-                --live_;
-                shared_.progress.notify();
-            });
+            shared_.started();
+            net::co_spawn(ex_, c.run(publish_from_, stagger), [this](std::exception_ptr e) { shared_.ended(e); });
         }
         created_all_ = true;
         shared_.progress.notify();
@@ -193,7 +189,7 @@ private:
 
     net::awaitable<void> all_ended()
     {
-        while (live_ > 0) {
+        while (shared_.live > 0) {
             co_await shared_.progress.wait();
             auto const state = co_await net::this_coro::cancellation_state;
             if (cancelled(state)) co_return;
@@ -226,9 +222,7 @@ private:
     std::uint64_t first_ = 0;
     std::uint64_t count_ = 0;
     std::uint64_t skipped_ = 0;
-    std::uint64_t live_ = 0;
     bool created_all_ = false;
-    std::exception_ptr error_;
     clock::time_point started_{};
     clock::time_point publish_from_{};
     std::vector<std::unique_ptr<bench_client>> clients_;

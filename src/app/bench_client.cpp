@@ -5,6 +5,7 @@
 #include "wsmqtt/output.hpp"
 #include "wsmqtt/session_words.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
@@ -80,16 +81,25 @@ net::awaitable<void> bench_client::run(clock::time_point publish_from, clock::du
     }
     connect_sent_ = clock::now();
     session_.start(connect_sent_); // CONNECT [MQTT-3.1.0-1]
-    // Whichever ends first ends the other: each closes the transport as it ends, so that the
-    // other, blocked in it, ends too.
-    auto closing = [this](net::awaitable<void> loop) -> net::awaitable<void> {
-        struct closer {
-            transport& t;
-            ~closer() { t.cancel(); }
-        } const guard{*transport_};
-        co_await std::move(loop);
-    };
-    co_await race(closing(send_loop()), closing(read_loop()));
+    running_ = 2;
+    shared_.started();
+    net::co_spawn(co_await net::this_coro::executor, send_loop(), [this](std::exception_ptr e) {
+        shared_.ended(e);
+        ended_one();
+    });
+    struct reader_end {
+        bench_client& c;
+        ~reader_end() { c.ended_one(); }
+    } const guard{*this};
+    co_await read_loop();
+}
+
+void bench_client::ended_one()
+{
+    closing_ = true;
+    if (transport_) transport_->cancel(); // the other one, blocked in the transport, ends too
+    poke();
+    if (--running_ > 0) return;
     if (connected_) --shared_.open_connections;
     if (!stop_asked_ && !end_asked_) {
         ++(connected_ ? shared_.counters.disconnected : shared_.counters.connect_failed);
@@ -147,7 +157,10 @@ void bench_client::publish_due(clock::time_point now)
 {
     auto const qos = shared_.cfg.qos;
     auto const overrun = schedule_->overrun();
-    while (qos == mqtt::qos::at_most_once || in_flight_.size() < options_.inflight) {
+    // At most 64 KiB a write: a client that fell behind keeps its backlog in the schedule (late
+    // messages, counted from their planned time), not in memory.
+    constexpr std::size_t batch_bytes = 64 * 1024;
+    while ((qos == mqtt::qos::at_most_once || in_flight_.size() < options_.inflight) && session_.output().size() < batch_bytes) {
         auto const p = schedule_->take(now);
         if (!p) break;
         auto const planned_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(p->due.time_since_epoch() + shared_.system_offset);
@@ -175,7 +188,7 @@ net::awaitable<void> bench_client::send_loop()
     send_buffers pieces;
     bool disconnect_queued = false;
     bool disconnect_sent = false;
-    while (!end_asked_) {
+    while (!end_asked_ && !closing_) {
         auto const now = clock::now();
         bool const window_open = shared_.cfg.qos == mqtt::qos::at_most_once || in_flight_.size() < options_.inflight;
         if (schedule_ && !stop_asked_ && window_open) publish_due(now);

@@ -1,6 +1,8 @@
 // One client of `wsmqtt bench`: a transport and a session, lean enough for thousands on one
-// loop. Its two coroutines (reader, sender) run in one race() under run(), whose owner
-// (bench.cpp) sees its end and its exceptions. Keepalive and the CONNACK wait run off the
+// loop. Two coroutines a client: run() connects and then reads; the sender it spawns writes.
+// Both are counted in bench_shared (started(), ended()), which bench.cpp awaits, so that it
+// sees every end and every exception; each closes the transport as it ends, so that the other
+// ends too, and the second to end closes the books (ended_one()). Keepalive and the CONNACK wait run off the
 // run's one-second tick (tick()), not a timer per client.
 #pragma once
 
@@ -42,7 +44,18 @@ struct bench_shared {
     std::uint64_t subscribed = 0;             ///< sub: of them, those whose SUBACK came
     std::optional<failure> first_failure;     ///< how the first failed attempt or lost connection failed
     bool stopping = false;
-    wakeup progress;                          ///< notified when a client finishes
+    wakeup progress;                          ///< notified when a client finishes or a coroutine ends
+    /// The run's coroutines: each client's two are counted here when they start and end, and the
+    /// first exception is kept for the run to rethrow; nothing runs unobserved.
+    std::uint64_t live = 0;
+    std::exception_ptr error;
+    void started() noexcept { ++live; }
+    void ended(std::exception_ptr e) noexcept
+    {
+        if (e && !error) error = e;
+        --live;
+        progress.notify();
+    }
 
     void record(bench::figure f, std::chrono::steady_clock::duration d) noexcept
     {
@@ -80,6 +93,9 @@ private:
     /// next message is due or it is poked.
     boost::asio::awaitable<void> read_loop();
     boost::asio::awaitable<void> send_loop();
+    /// One of the two coroutines ended: the transport closes, and after the second the
+    /// connection is counted out.
+    void ended_one();
     /// Publishes every message due at `now` that the in-flight window lets go.
     void publish_due(clock::time_point now);
     void poke();
@@ -106,6 +122,8 @@ private:
     bool finished_ = false;
     bool stop_asked_ = false;
     bool end_asked_ = false;
+    int running_ = 0;      ///< of the reader and the sender
+    bool closing_ = false; ///< one of them ended
     std::uint64_t received_ = 0;
     std::string lost_words_; ///< why the connection ended, when it was not our doing
     bench::sequence_tracker tracker_;
