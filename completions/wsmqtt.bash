@@ -26,11 +26,34 @@ _wsmqtt() {
     --repeat-delay -M --max-inflight --progress --no-progress --response-topic --topic-alias --json
     --pace --speed --rate"
   local rr_opts="-t --topic -e --response-topic $message -C --count $output --retain-handling"
+  local bench_opts="-h --host -p --port --url --tls --tcp --ws-path --connect-timeout --max-packet-size --proxy
+    --no-proxy --bind -H --header --origin --user-agent --subprotocol --compress --cafile --capath --cert --key
+    --key-password-file --tls-version --ciphers --alpn --tls-keylog --insecure -u --username -P --password
+    -V --protocol-version -k --keepalive -c --count -R --connrate -i --interval -n --startnumber --prefix
+    -t --topic -q --qos -s --size -I --interval_of_msg --rate -L --limit --duration --inflight --shard
+    --start-at --json --summary-json --hgrm --quiet --help"
 
   local command="" w
   for w in "${words[@]:1:cword-1}"; do
-    case $w in sub|pub|rr) command=$w; break ;; esac
+    case $w in sub|pub|rr|bench) command=$w; break ;; esac
   done
+
+  if [[ $command == bench ]]; then
+    case $prev in
+      --shard) COMPREPLY=($(compgen -W "auto" -- "$cur")); return ;;
+      --json|--summary-json|--hgrm) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
+      -c|--count|-R|--connrate|-i|--interval|-n|--startnumber|--prefix|-s|--size|-I|--interval_of_msg|--rate|\
+      -L|--limit|--duration|--inflight|--start-at|--bind|-P|--password) return ;;
+    esac
+    # The mode comes first: conn, pub, sub or merge (merge then takes files).
+    local mode="" seen=0
+    for w in "${words[@]:1:cword-1}"; do
+      ((seen)) && case $w in conn|pub|sub|merge) mode=$w; break ;; esac
+      [[ $w == bench ]] && seen=1
+    done
+    if [[ -z $mode ]]; then COMPREPLY=($(compgen -W "conn pub sub merge" -- "$cur")); return; fi
+    if [[ $mode == merge && $cur != -* ]]; then COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return; fi
+  fi
 
   case $prev in
     -q|--qos|--will-qos) COMPREPLY=($(compgen -W "0 1 2" -- "$cur")); return ;;
@@ -55,10 +78,11 @@ _wsmqtt() {
   esac
 
   case $command in
-    "") COMPREPLY=($(compgen -W "sub pub rr --help --version" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "sub pub rr bench --help --version" -- "$cur")) ;;
     sub) COMPREPLY=($(compgen -W "$common $sub_opts" -- "$cur")) ;;
     pub) COMPREPLY=($(compgen -W "$common $pub_opts" -- "$cur")) ;;
     rr) COMPREPLY=($(compgen -W "$common $rr_opts" -- "$cur")) ;;
+    bench) COMPREPLY=($(compgen -W "$bench_opts" -- "$cur")) ;;
   esac
 }
 complete -F _wsmqtt wsmqtt

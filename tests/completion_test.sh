@@ -29,6 +29,13 @@ reject() { # reject "<words>" <word that must not be offered>
 expect "wsmqtt " sub
 expect "wsmqtt " pub
 expect "wsmqtt " rr
+expect "wsmqtt " bench
+expect "wsmqtt bench " pub
+expect "wsmqtt bench " merge
+expect "wsmqtt bench pub --sh" --shard
+expect "wsmqtt bench sub --shard " auto
+expect "wsmqtt bench conn -" --bind
+reject "wsmqtt bench conn -" --will-topic
 expect "wsmqtt rr -" -e
 expect "wsmqtt rr --ret" --retain-handling
 reject "wsmqtt rr -" -l
@@ -94,6 +101,13 @@ if command -v fish >/dev/null; then
   fish_expect "wsmqtt " sub
   fish_expect "wsmqtt " pub
   fish_expect "wsmqtt " rr
+expect "wsmqtt " bench
+expect "wsmqtt bench " pub
+expect "wsmqtt bench " merge
+expect "wsmqtt bench pub --sh" --shard
+expect "wsmqtt bench sub --shard " auto
+expect "wsmqtt bench conn -" --bind
+reject "wsmqtt bench conn -" --will-topic
   fish_expect "wsmqtt rr --response" --response-topic
   fish_expect "wsmqtt sub --retain-handling " never
   fish_reject "wsmqtt rr --" --stdin-line

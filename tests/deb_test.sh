@@ -32,7 +32,7 @@ fi
 
 root="$work/root"
 dpkg -x "$deb" "$root"
-for f in usr/bin/wsmqtt usr/share/doc/wsmqtt/copyright usr/share/doc/wsmqtt/changelog.gz usr/share/man/man1/wsmqtt.1.gz usr/share/man/man1/wsmqtt-sub.1.gz usr/share/man/man1/wsmqtt-pub.1.gz usr/share/man/man1/wsmqtt-rr.1.gz \
+for f in usr/bin/wsmqtt usr/share/doc/wsmqtt/copyright usr/share/doc/wsmqtt/changelog.gz usr/share/man/man1/wsmqtt.1.gz usr/share/man/man1/wsmqtt-sub.1.gz usr/share/man/man1/wsmqtt-pub.1.gz usr/share/man/man1/wsmqtt-rr.1.gz usr/share/man/man1/wsmqtt-bench.1.gz \
          usr/share/bash-completion/completions/wsmqtt usr/share/zsh/site-functions/_wsmqtt \
          usr/share/fish/vendor_completions.d/wsmqtt.fish; do
   [[ -e $root/$f ]] || fail "not in the package: /$f"

@@ -7,7 +7,7 @@ if(NOT rc EQUAL 0)
 endif()
 foreach(f bin/wsmqtt share/bash-completion/completions/wsmqtt share/zsh/site-functions/_wsmqtt
           share/fish/vendor_completions.d/wsmqtt.fish share/man/man1/wsmqtt.1.gz share/man/man1/wsmqtt-sub.1.gz
-          share/man/man1/wsmqtt-pub.1.gz share/man/man1/wsmqtt-rr.1.gz)
+          share/man/man1/wsmqtt-pub.1.gz share/man/man1/wsmqtt-rr.1.gz share/man/man1/wsmqtt-bench.1.gz)
   if(NOT EXISTS ${PREFIX}/${f})
     message(FATAL_ERROR "not installed: ${f}")
   endif()

@@ -88,10 +88,10 @@ void add_bench_options(option_adder& app, raw_options& o)
     app.add_option("--shard", b.shard, "This process's part: I/N (0-based), or auto from Open MPI, PMI, Slurm, AWS Batch or "
                                        "Kubernetes (JOB_COMPLETION_INDEX with WSMQTT_SHARD_COUNT)")->group("Shards");
     app.add_option("--start-at", b.start_at, "Publish from this time (Unix seconds or RFC 3339): shards start together")->group("Shards");
-    app.add_option("--bind", b.bind, "Connect from these local addresses, round-robin (ADDR[,ADDR…], repeatable): past the port limit")
+    app.add_option("--bind", b.bind, "Connect from these local addresses, round-robin (ADDR[,ADDR...], repeatable): past the port limit")
         ->group("Connection")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_option("--json", b.json, "Write a JSON Lines record a second (counters, histogram buckets) to FILE; %s: the shard")->group("Output");
-    app.add_option("--summary-json", b.summary_json, "Write the summary (percentiles in µs, counters) to FILE; %s: the shard")->group("Output");
+    app.add_option("--summary-json", b.summary_json, "Write the summary (percentiles in microseconds, counters) to FILE; %s: the shard")->group("Output");
     app.add_option("--hgrm", b.hgrm, "Write each latency's distribution in HdrHistogram's .hgrm text to PREFIX<figure>.hgrm")->group("Output");
     app.add_flag("--quiet", o.quiet, "No line a second, no summary, no error messages (the exit code still tells)")->group("Output");
     app.footer("Latency counts from each message's planned time (open loop: a stall shows in every message due during it).\n"
@@ -101,7 +101,7 @@ void add_bench_options(option_adder& app, raw_options& o)
                "  wsmqtt bench conn -h localhost -p 8080 -c 1000 -R 200 --duration 60\n"
                "  wsmqtt bench sub -h localhost -p 8080 -c 10 -t 'bench/#' -q 1\n"
                "  wsmqtt bench pub -h localhost -p 8080 -c 100 -t 'bench/%i' -q 1 --rate 10000 --duration 60 --summary-json s.json\n"
-               "  srun -n 8 wsmqtt bench pub … --shard auto --json 'pub-%s.jsonl'; wsmqtt bench merge pub-*.jsonl\n"
+               "  srun -n 8 wsmqtt bench pub ... --shard auto --json 'pub-%s.jsonl'; wsmqtt bench merge pub-*.jsonl\n"
                "Exit codes as for pub and sub; 18 messages lost at QoS 1 or 2.");
 }
 
