@@ -31,7 +31,7 @@ _wsmqtt() {
     --key-password-file --tls-version --ciphers --alpn --tls-keylog --insecure -u --username -P --password
     -V --protocol-version -k --keepalive -c --count -R --connrate -i --interval -n --startnumber --prefix
     -t --topic -q --qos -s --size -I --interval_of_msg --rate -L --limit --duration --inflight --shard
-    --start-at --json --summary-json --hgrm --quiet --help"
+    --start-at --processes --json --summary-json --hgrm --quiet --help"
 
   local command="" w
   for w in "${words[@]:1:cword-1}"; do
@@ -43,7 +43,7 @@ _wsmqtt() {
       --shard) COMPREPLY=($(compgen -W "auto" -- "$cur")); return ;;
       --json|--summary-json|--hgrm) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null || true; return ;;
       -c|--count|-R|--connrate|-i|--interval|-n|--startnumber|--prefix|-s|--size|-I|--interval_of_msg|--rate|\
-      -L|--limit|--duration|--inflight|--start-at|--bind|-P|--password) return ;;
+      -L|--limit|--duration|--inflight|--start-at|--bind|--processes|-P|--password) return ;;
     esac
     # The mode comes first: conn, pub, sub or merge (merge then takes files).
     local mode="" seen=0

@@ -120,6 +120,7 @@ complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -s L -l limit -x -d 'M
 complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -l duration -x -d 'Seconds to run (default: until -L, or Ctrl-C)'
 complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -l inflight -x -d 'QoS 1/2 messages per publisher awaiting acknowledgement (default 10)'
 complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -l shard -x -a 'auto' -d 'This process\'s part: I/N (0-based), or auto from Open MPI, PMI, Slurm, AWS Batch or Kubernetes (JOB_COMPLETION_INDEX with WSMQTT_SHARD_COUNT)'
+complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -l processes -x -d 'Fork this many shards of this one on this machine (one per core), merged live'
 complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -l start-at -x -d 'Publish from this time (Unix seconds or RFC 3339): shards start together'
 complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -l json -x -d 'Write a JSON Lines record a second (counters, histogram buckets) to FILE; %s: the shard'
 complete -c wsmqtt -n '__fish_seen_subcommand_from bench' -l summary-json -r -F -d 'Write the summary (percentiles in microseconds, counters) to FILE; %s: the shard'

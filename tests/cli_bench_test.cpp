@@ -25,6 +25,8 @@ TEST_CASE("bench pub: emqtt-bench's flags into the config", "[cli][bench]")
     CHECK(c.bench.prefix == "load-");
     CHECK(c.bench.shard == 0);
     CHECK(c.bench.shards == 1);
+    CHECK(c.bench.processes == 1);
+    CHECK(parsed({"bench", "conn", "--processes", "2"}).bench.processes == 2);
 }
 
 TEST_CASE("bench: --rate is the total, each publisher gets its share, and -i is -R in milliseconds", "[cli][bench]")
@@ -98,5 +100,6 @@ TEST_CASE("bench: each bad value is a usage error that names it", "[cli][bench]"
     CHECK(usage_error_of({"bench", "merge"}).find("files") != std::string::npos);
     CHECK(usage_error_of({"bench", "conn", "extra.jsonl"}).find("only bench merge takes files") != std::string::npos);
     CHECK(usage_error_of({"bench", "pub", "-t", "t", "--inflight", "0"}).find("--inflight") != std::string::npos);
+    CHECK(usage_error_of({"bench", "conn", "--processes", "0"}).find("--processes") != std::string::npos);
     CHECK(usage_error_of({"bench", "conn", "--nonsense"}).find("unknown option '--nonsense'") != std::string::npos);
 }

@@ -60,6 +60,8 @@ struct bench_options {
     std::vector<std::string> bind;                  ///< --bind: local addresses, round-robin
     std::vector<std::string> files;                 ///< merge: the shards' JSON Lines
     bool progress_line = false;                     ///< the per-second line rewrites itself (a terminal)
+    unsigned processes = 1;                         ///< --processes: shards forked on this machine, merged live
+    bool child = false;                             ///< a shard forked by --processes: no lines a second, no table
 };
 
 struct config {

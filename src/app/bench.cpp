@@ -234,6 +234,7 @@ private:
 int run_bench(config const& cfg)
 {
     if (cfg.bench.what == bench_options::mode::merge) return merge_bench_files(cfg);
+    if (cfg.bench.processes > 1) return run_bench_processes(cfg);
     auto const fail = [&](failure const& f) {
         if (!cfg.quiet) write_error(f.message);
         return to_int(f.code);

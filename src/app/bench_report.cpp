@@ -54,7 +54,7 @@ std::optional<failure> loss(bench::summary const& s)
 std::optional<failure> write_summaries(config const& cfg, bench::summary const& s, std::FILE* summary_file, std::string const& summary_name,
                                        std::uint32_t shard)
 {
-    if (!cfg.quiet) write_stderr(bench::summary_table(s));
+    if (!cfg.quiet && !cfg.bench.child) write_stderr(bench::summary_table(s));
     if (summary_file && !write_line(summary_file, bench::summary_json(s)))
         return failure{exit_code::output, fmt::format("cannot write --summary-json '{}': {}", summary_name, std::strerror(errno))};
     auto const& b = cfg.bench;
@@ -96,7 +96,7 @@ void bench_reporter::second(bench::interval const& r, double elapsed)
         write_failed_ = true;
         write_error(fmt::format("cannot write --json '{}': {} (the run goes on; the summary is kept)", json_name_, std::strerror(errno)));
     }
-    if (cfg_.quiet) return;
+    if (cfg_.quiet || cfg_.bench.child) return;
     auto const& d = r.delta;
     auto line = fmt::format("wsmqtt bench: {:.0f} s  conn {}", elapsed, r.connections);
     if (summary_.total.connect_failed) line += fmt::format(" ({} failed)", summary_.total.connect_failed);

@@ -47,6 +47,10 @@ private:
     bench::summary summary_;
 };
 
+/// --processes N: forks N shards of this one (each its own process and event loop), merges
+/// their seconds as they come and reports them as one run. Returns the exit code.
+[[nodiscard]] int run_bench_processes(config const& cfg);
+
 /// `wsmqtt bench merge FILES…`: the shards' seconds added up exactly; merged JSON Lines to
 /// --json (or stdout), the table on stderr, --summary-json. Returns the exit code.
 [[nodiscard]] int merge_bench_files(config const& cfg);

@@ -359,8 +359,11 @@ std::string summary_table(summary const& s)
 {
     std::string out;
     char line[256];
-    std::snprintf(line, sizeof line, "%-10s %10s %10s %10s %10s %10s %10s %10s   (ms)\n", "", "count", "p50", "p90", "p99", "p99.9", "p99.99", "max");
-    out += line;
+    if (std::any_of(s.latency.begin(), s.latency.end(), [](histogram const& h) { return h.count() > 0; })) {
+        std::snprintf(line, sizeof line, "%-10s %10s %10s %10s %10s %10s %10s %10s   (ms)\n", "", "count", "p50", "p90", "p99", "p99.9", "p99.99",
+                      "max");
+        out += line;
+    }
     for (std::size_t f = 0; f < figure_count; ++f) {
         auto const& h = s.latency[f];
         if (h.count() == 0) continue;

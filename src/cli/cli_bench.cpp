@@ -87,6 +87,8 @@ void add_bench_options(option_adder& app, raw_options& o)
     app.add_option("--inflight", b.inflight, "QoS 1/2 messages per publisher awaiting acknowledgement (default 10)")->type_name("N")->group("Messages");
     app.add_option("--shard", b.shard, "This process's part: I/N (0-based), or auto from Open MPI, PMI, Slurm, AWS Batch or "
                                        "Kubernetes (JOB_COMPLETION_INDEX with WSMQTT_SHARD_COUNT)")->group("Shards");
+    app.add_option("--processes", b.processes, "Fork this many shards of this one on this machine (one per core), merged live")
+        ->type_name("N")->group("Shards");
     app.add_option("--start-at", b.start_at, "Publish from this time (Unix seconds or RFC 3339): shards start together")->group("Shards");
     app.add_option("--bind", b.bind, "Connect from these local addresses, round-robin (ADDR[,ADDR...], repeatable): past the port limit")
         ->group("Connection")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -186,6 +188,7 @@ void validate_bench(raw_options const& o, config& c)
             from = comma + 1;
         }
     }
+    b.processes = static_cast<unsigned>(count_or(r.processes, 1, "--processes", 1, 256));
     b.progress_line = !c.quiet && ::isatty(STDERR_FILENO) == 1;
 }
 

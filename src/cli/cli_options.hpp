@@ -33,6 +33,7 @@ struct raw_bench {
     std::string summary_json;
     std::string hgrm;
     std::vector<std::string> bind;
+    std::optional<std::string> processes;
 };
 
 /// What the options hold before validation turns them into a config. Numbers are kept as

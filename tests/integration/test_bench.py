@@ -160,6 +160,31 @@ class BenchAgainstMosquitto(BrokerTestCase):
         for address in ("127.0.0.2", "127.0.0.3"):
             self.assertEqual(sum(f"from {address}:" in l and "bind-" in l for l in log.splitlines()), 3, log[-2000:])
 
+    def test_processes_fork_shards_and_report_them_as_one_run(self):
+        sub = Bench("sub", *self.args("ws"), "-c", 4, "-t", "proc/#", "-q", 1, "-L", 2000, "--processes", 2,
+                    "--summary-json", self.file("ps.json"), "--json", self.file("ps.jsonl"))
+        sub.wait_for("all 2 processes subscribed")
+        pub = Bench("pub", *self.args("tcp"), "-c", 4, "-t", "proc/%i", "-q", 1, "-L", 500, "--rate", 2000, "--processes", 2,
+                    "--summary-json", self.file("pp.json"))
+        self.assertEqual(pub.finish(), 0, "\n".join(pub.lines))
+        self.assertEqual(sub.finish(), 0, "\n".join(sub.lines))
+        p, s = self.summary("pp.json"), self.summary("ps.json")
+        self.assertEqual((p["published"], p["acked"], p["connected"]), (500, 500, 4))
+        self.assertEqual((s["received"], s["lost"], s["connected"], s["e2e"]["count"]), (2000, 0, 4, 2000))
+        # One table, one set of lines a second: the parent speaks for its children.
+        self.assertEqual(sum(l.startswith("e2e ") for l in sub.lines), 1, sub.lines)
+        with open(self.file("ps.jsonl")) as f:
+            seconds = [json.loads(line) for line in f]
+        self.assertEqual(sum(r["received"] for r in seconds), 2000)
+        self.assertEqual(len({r["time"] for r in seconds}), len(seconds))
+
+    def test_processes_failing_alike_give_one_error_line(self):
+        r = run("bench", "conn", "--tcp", "-h", "127.0.0.1", "-p", free_port(), "-c", 4, "--processes", 2, timeout=30)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("wsmqtt: error:")]
+        self.assertEqual(errors, [errors[0]], r.stderr)
+        self.assertRegex(errors[0], r"^wsmqtt: error: 4 of 4 connections failed: connection refused to 127\.0\.0\.1:\d+$")
+        self.assertEqual(r.returncode, 1)
+
     # --- One error line and a documented exit code for each bad start -----------------------
 
     def test_shard_out_of_range(self):
