@@ -29,16 +29,8 @@ void each_counter(Counters& c, F&& f)
     f("bytes_in", c.bytes_in);
 }
 
-void append_number(std::string& out, std::string_view key, std::int64_t value)
-{
-    out += '"';
-    out += key;
-    out += "\":";
-    out += std::to_string(value);
-    out += ',';
-}
-
-void append_number(std::string& out, std::string_view key, std::uint64_t value)
+template <class Number>
+void append_number(std::string& out, std::string_view key, Number value)
 {
     out += '"';
     out += key;

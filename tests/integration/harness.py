@@ -327,6 +327,46 @@ class Subscriber:
         return [l for l in self.stderr_lines if l.startswith("wsmqtt: error:")]
 
 
+class Background:
+    """A command in the background (wsmqtt bench, srun, mpirun) whose stderr lines are collected
+    as they come, so that a test waits for a line, not for the clock."""
+
+    def __init__(self, argv, env=None, preexec_fn=None):
+        self.process = subprocess.Popen([str(a) for a in argv], env=env or ENV, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, preexec_fn=preexec_fn)
+        self.lines = []
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.process.stderr:
+            with self._changed:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for(self, text, count=1, timeout=60):
+        """Returns once `count` lines contain `text`; the timeout only bounds a failure."""
+        def seen():
+            return sum(text in l for l in self.lines)
+        with self._changed:
+            self._changed.wait_for(lambda: seen() >= count or self.process.poll() is not None, timeout)
+            if seen() < count:
+                self.process.kill()
+                raise AssertionError(f"not {count} lines with {text!r}:\n" + "\n".join(self.lines))
+        return self
+
+    def finish(self, timeout=120):
+        """Waits for the exit; returns the exit code."""
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self._reader.join(timeout=5)
+            self.process.stderr.close()
+
+
 class OneConnectionServer:
     """A loopback server that accepts one connection and hands it to handle(conn)."""
 

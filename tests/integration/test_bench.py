@@ -5,51 +5,15 @@ import json
 import os
 import resource
 import signal
-import subprocess
 import tempfile
-import threading
-import time
 import unittest
 
-from harness import ENV, WSMQTT, BrokerTestCase, free_port, run
+from harness import WSMQTT, Background, BrokerTestCase, free_port, run
 
 
-class Bench:
-    """A `wsmqtt bench …` in the background; stderr lines collected as they come."""
-
-    def __init__(self, *args, preexec_fn=None):
-        self.process = subprocess.Popen([WSMQTT, "bench", *map(str, args)], env=ENV, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, preexec_fn=preexec_fn)
-        self.lines = []
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for raw in self.process.stderr:
-            with self._changed:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._changed.notify_all()
-
-    def wait_for(self, text, timeout=20):
-        """Returns once a line containing `text` came (the timeout only bounds a failure)."""
-        with self._changed:
-            if not self._changed.wait_for(lambda: any(text in l for l in self.lines) or self.process.poll() is not None, timeout):
-                self.process.kill()
-                raise AssertionError(f"no line with {text!r}:\n" + "\n".join(self.lines))
-            if not any(text in l for l in self.lines):
-                raise AssertionError(f"ended without {text!r}:\n" + "\n".join(self.lines))
-        return self
-
-    def finish(self, timeout=30):
-        try:
-            code = self.process.wait(timeout=timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-        self._reader.join(timeout=5)
-        self.process.stderr.close()
-        return code
+def Bench(*args, preexec_fn=None):
+    """A `wsmqtt bench …` in the background."""
+    return Background([WSMQTT, "bench", *args], preexec_fn=preexec_fn)
 
 
 class BenchAgainstMosquitto(BrokerTestCase):
@@ -73,7 +37,7 @@ class BenchAgainstMosquitto(BrokerTestCase):
                       "--json", self.file("sub-%s.jsonl"), "--summary-json", self.file("sub-%s.json"), "--prefix", f"s{transport}-")
                 for i in range(2)]
         for s in subs:
-            s.wait_for("2 of 2 subscribed")
+            s.wait_for("2 of 2 subscribed", timeout=20)
         # Three publisher shards, 6 clients, 600 messages at 3000 a second.
         pubs = [Bench("pub", *self.args(transport), "-c", 6, "-t", "bench/%i", "-q", 1, "-L", 600, "--rate", 3000, "-s", 64,
                       "--shard", f"{i}/3", "--json", self.file("pub-%s.jsonl"), "--prefix", f"p{transport}-")

@@ -11,10 +11,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import unittest
 
-from harness import ENV, WSMQTT, BrokerTestCase
+from harness import ENV, WSMQTT, Background, BrokerTestCase
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 REQUIRED = os.environ.get("WSMQTT_REQUIRE_ENGINES") == "1"
@@ -23,42 +22,6 @@ REQUIRED = os.environ.get("WSMQTT_REQUIRE_ENGINES") == "1"
 def missing(*tools):
     path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
     return [t for t in tools if not shutil.which(t, path=path)]
-
-
-class Shards:
-    """A launcher command in the background (srun, mpirun); stderr lines collected."""
-
-    def __init__(self, argv, env):
-        self.process = subprocess.Popen([str(a) for a in argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.lines = []
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for raw in self.process.stderr:
-            with self._changed:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._changed.notify_all()
-
-    def wait_for_lines(self, text, count, timeout=60):
-        """Returns once `count` lines contain `text` (one per shard); the timeout bounds a failure."""
-        def enough():
-            return sum(text in l for l in self.lines) >= count or self.process.poll() is not None
-        with self._changed:
-            self._changed.wait_for(enough, timeout)
-            if sum(text in l for l in self.lines) < count:
-                self.process.kill()
-                raise AssertionError(f"not {count} lines with {text!r}:\n" + "\n".join(self.lines))
-
-    def finish(self, timeout=120):
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            self._reader.join(timeout=5)
-            self.process.stderr.close()
 
 
 class EngineShards(BrokerTestCase):
@@ -71,10 +34,10 @@ class EngineShards(BrokerTestCase):
         folder = tempfile.mkdtemp(prefix="wsmqtt-engines-")
         self.addCleanup(shutil.rmtree, folder, True)
         broker = ["-h", "127.0.0.1", "-p", self.port("ws")]
-        subs = Shards([*self.launcher(2), WSMQTT, "bench", "sub", *broker, "-c", 4, "-t", "eng/#", "-q", 1, "-L", 4000,
+        subs = Background([*self.launcher(2), WSMQTT, "bench", "sub", *broker, "-c", 4, "-t", "eng/#", "-q", 1, "-L", 4000,
                        "--shard", "auto", "--json", os.path.join(folder, "sub-%s.jsonl")], env)
-        subs.wait_for_lines("2 of 2 subscribed", 2)
-        pubs = Shards([*self.launcher(4), WSMQTT, "bench", "pub", *broker, "-c", 8, "-t", "eng/%i", "-q", 1, "-L", 1000,
+        subs.wait_for("2 of 2 subscribed", count=2)
+        pubs = Background([*self.launcher(4), WSMQTT, "bench", "pub", *broker, "-c", 8, "-t", "eng/%i", "-q", 1, "-L", 1000,
                        "--rate", 2000, "--shard", "auto", "--json", os.path.join(folder, "pub-%s.jsonl")], env)
         self.assertEqual(pubs.finish(), 0, "\n".join(pubs.lines))
         self.assertEqual(subs.finish(), 0, "\n".join(subs.lines))
