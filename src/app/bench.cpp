@@ -93,8 +93,7 @@ public:
         auto const& total = reporter_.summary().total;
         if (!f && shared_.first_failure && (total.connect_failed || total.disconnected)) {
             f = shared_.first_failure;
-            f->message = fmt::format("{} of {} connections failed{}: {}", total.connect_failed, count_,
-                                     total.disconnected ? fmt::format(" and {} were lost", total.disconnected) : "", f->message);
+            f->message = connections_words(total, count_) + ": " + f->message;
         } else if (!f && shared_.first_failure) {
             f = shared_.first_failure;
         }
@@ -233,13 +232,14 @@ private:
 
 int run_bench(config const& cfg)
 {
+    // Writes to a reader that left fail with EPIPE (not an error), not kill the process.
+    std::signal(SIGPIPE, SIG_IGN);
     if (cfg.bench.what == bench_options::mode::merge) return merge_bench_files(cfg);
     if (cfg.bench.processes > 1) return run_bench_processes(cfg);
     auto const fail = [&](failure const& f) {
         if (!cfg.quiet) write_error(f.message);
         return to_int(f.code);
     };
-    std::signal(SIGPIPE, SIG_IGN);
     auto const count = bench::slice({cfg.bench.shard, cfg.bench.shards, {}}, cfg.bench.clients).second;
     if (auto f = make_room_for(count)) return fail(*f);
     failure error;

@@ -199,14 +199,10 @@ int run_bench_processes(config const& cfg)
     auto f = reporter->finish(elapsed());
     if (!first_error.empty()) {
         // "2 of 2 connections failed: why" from a child: the parent says it for all of them.
-        auto const& total = reporter->summary().total;
-        if (auto const at = first_error.find(" connections failed"); at != std::string::npos && total.connect_failed > 0) {
-            auto const clients = bench::slice({b.shard, b.shards, {}}, b.clients).second;
-            auto const colon = first_error.find(": ", at);
-            first_error = fmt::format("{} of {} connections failed{}{}", total.connect_failed, clients,
-                                      total.disconnected ? fmt::format(" and {} were lost", total.disconnected) : "",
-                                      colon == std::string::npos ? "" : first_error.substr(colon));
-        }
+        auto const words = connections_words(reporter->summary().total, bench::slice({b.shard, b.shards, {}}, b.clients).second);
+        if (auto const colon = first_error.find(": "); !words.empty() && colon != std::string::npos &&
+                                                          (first_error.find(" connections failed") < colon || first_error.find(" connections were lost") < colon))
+            first_error = words + first_error.substr(colon);
         if (!cfg.quiet) write_error(first_error);
         return code != 0 ? code : to_int(exit_code::internal);
     }

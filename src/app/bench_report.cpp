@@ -93,8 +93,8 @@ void bench_reporter::second(bench::interval const& r, double elapsed)
 {
     summary_.add(r);
     if (json_ && !write_failed_ && !write_line(json_.get(), bench::to_json_line(r))) {
-        write_failed_ = true;
-        write_error(fmt::format("cannot write --json '{}': {} (the run goes on; the summary is kept)", json_name_, std::strerror(errno)));
+        write_failed_ = true; // said at the end, once: the run goes on, and its summary is kept
+        write_errno_ = errno;
     }
     if (cfg_.quiet || cfg_.bench.child) return;
     auto const& d = r.delta;
@@ -117,7 +117,20 @@ std::optional<failure> bench_reporter::finish(double elapsed)
 {
     if (progress_shown_) write_stderr("\n");
     summary_.seconds = elapsed;
-    return write_summaries(cfg_, summary_, summary_file_.get(), summary_name_, shard_);
+    auto f = write_summaries(cfg_, summary_, summary_file_.get(), summary_name_, shard_);
+    if (write_failed_ && write_errno_ != EPIPE && (!f || f->code != exit_code::output))
+        return failure{exit_code::output, fmt::format("cannot write --json '{}': {} (the summary above is complete)", json_name_,
+                                                      std::strerror(write_errno_))};
+    return f;
+}
+
+std::string connections_words(bench::counters const& total, std::uint64_t clients)
+{
+    if (total.connect_failed && total.disconnected)
+        return fmt::format("{} of {} connections failed and {} were lost", total.connect_failed, clients, total.disconnected);
+    if (total.connect_failed) return fmt::format("{} of {} connections failed", total.connect_failed, clients);
+    if (total.disconnected) return fmt::format("{} of {} connections were lost", total.disconnected, clients);
+    return {};
 }
 
 int merge_bench_files(config const& cfg)
@@ -149,8 +162,10 @@ int merge_bench_files(config const& cfg)
     bench::summary total;
     for (auto& [time, r] : seconds) {
         total.add(r);
-        if (json && !write_line(json.get(), bench::to_json_line(r)))
-            return fail({exit_code::output, fmt::format("cannot write --json '{}': {}", b.json_file, std::strerror(errno))});
+        if (json && !write_line(json.get(), bench::to_json_line(r))) {
+            if (errno != EPIPE) return fail({exit_code::output, fmt::format("cannot write --json '{}': {}", b.json_file, std::strerror(errno))});
+            json.reset(); // a reader that left (| head) is not an error
+        }
     }
     total.seconds = static_cast<double>(seconds.rbegin()->first - seconds.begin()->first + 1);
     if (auto f = write_summaries(cfg, total, summary_file.get(), b.summary_json_file, 0)) return fail(*f);

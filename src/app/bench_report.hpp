@@ -43,9 +43,14 @@ private:
     file summary_file_;
     std::string summary_name_;
     bool write_failed_ = false;
+    int write_errno_ = 0;
     bool progress_shown_ = false;
     bench::summary summary_;
 };
+
+/// "3 of 10 connections failed and 2 were lost", "2 of 10 connections were lost": what went
+/// wrong with `clients` connections, before the first failure's words; empty when nothing did.
+[[nodiscard]] std::string connections_words(bench::counters const& total, std::uint64_t clients);
 
 /// --processes N: forks N shards of this one (each its own process and event loop), merges
 /// their seconds as they come and reports them as one run. Returns the exit code.

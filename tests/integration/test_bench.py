@@ -5,10 +5,11 @@ import json
 import os
 import resource
 import signal
+import subprocess
 import tempfile
 import unittest
 
-from harness import WSMQTT, Background, BrokerTestCase, free_port, run
+from harness import ENV, WSMQTT, Background, Broker, BrokerTestCase, free_port, run
 
 
 def Bench(*args, preexec_fn=None):
@@ -148,6 +149,34 @@ class BenchAgainstMosquitto(BrokerTestCase):
         self.assertEqual(errors, [errors[0]], r.stderr)
         self.assertRegex(errors[0], r"^wsmqtt: error: 4 of 4 connections failed: connection refused to 127\.0\.0\.1:\d+$")
         self.assertEqual(r.returncode, 1)
+
+    def test_a_broker_that_vanishes_is_one_error_line_and_exit_1(self):
+        broker = Broker().start()
+        self.addCleanup(broker.stop)
+        conn = Bench("conn", "--tcp", "-h", "127.0.0.1", "-p", broker.ports["tcp"], "-c", 5)
+        conn.wait_for("conn 5")
+        broker.stop()
+        self.assertEqual(conn.finish(timeout=30), 1)
+        errors = [l for l in conn.lines if l.startswith("wsmqtt: error:")]
+        self.assertEqual(errors, ["wsmqtt: error: 5 of 5 connections were lost: connection closed by the broker"], conn.lines)
+
+    def test_json_on_a_full_disk_is_said_once_at_the_end(self):
+        r = run("bench", "pub", *self.args("tcp"), "-c", 2, "-t", "full/%i", "-L", 50, "--rate", 500, "--json", "/dev/full", timeout=30)
+        errors = [l for l in r.stderr.splitlines() if l.startswith("wsmqtt: error:")]
+        self.assertEqual(errors, ["wsmqtt: error: cannot write --json '/dev/full': No space left on device (the summary above is complete)"])
+        self.assertEqual(r.returncode, 8)
+        self.assertIn("publish ", r.stderr)  # the summary is there
+
+    def test_merge_into_a_reader_that_leaves(self):
+        with open(self.file("many.jsonl"), "w") as f:
+            for t in range(20000):
+                f.write(json.dumps({"time": 1000 + t, "received": 1}) + "\n")
+        merge = subprocess.Popen([WSMQTT, "bench", "merge", self.file("many.jsonl"), "--json", "-", "--quiet"], env=ENV,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertTrue(merge.stdout.readline().startswith(b'{"time":1000,'))
+        merge.stdout.close()  # | head -1
+        self.assertEqual(merge.wait(timeout=30), 0)
+        self.assertEqual(merge.stderr.read(), b"")
 
     # --- One error line and a documented exit code for each bad start -----------------------
 
