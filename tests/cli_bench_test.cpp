@@ -27,6 +27,10 @@ TEST_CASE("bench pub: emqtt-bench's flags into the config", "[cli][bench]")
     CHECK(c.bench.shards == 1);
     CHECK(c.bench.processes == 1);
     CHECK(parsed({"bench", "conn", "--processes", "2"}).bench.processes == 2);
+    // emqtt-bench's protocol numbers: 3 is MQTT 3.1, 4 is 3.1.1, 5 is 5.
+    CHECK(parsed({"bench", "conn", "-V", "3"}).version == mqtt::protocol_version::v31);
+    CHECK(parsed({"bench", "conn", "-V", "4"}).version == mqtt::protocol_version::v311);
+    CHECK(parsed({"bench", "conn", "-V", "5"}).version == mqtt::protocol_version::v5);
 }
 
 TEST_CASE("bench: --rate is the total, each publisher gets its share, and -i is -R in milliseconds", "[cli][bench]")

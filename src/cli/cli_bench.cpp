@@ -69,7 +69,7 @@ void add_bench_options(option_adder& app, raw_options& o)
     add_transport_options(app, o, "--url");
     app.add_option("-u,--username", o.username, "User name")->group("Session");
     app.add_option("-P,--password", o.password, "Password")->group("Session");
-    app.add_option("-V,--protocol-version", o.protocol_version, "mqttv5 (5), mqttv311 (311, the default) or mqttv31 (31)")->group("Session");
+    app.add_option("-V,--protocol-version", o.protocol_version, "mqttv5 (5), mqttv311 (311 or 4, the default) or mqttv31 (31 or 3)")->group("Session");
     app.add_option("-k,--keepalive", o.keepalive, "Keepalive in seconds, 0 = off (default 60)")->type_name("SECONDS")->group("Session");
     app.add_option("-c,--count", b.clients, "Clients, across all shards (default 1)")->type_name("N")->group("Load");
     app.add_option("-R,--connrate", b.connect_rate, "Connections a second, across all shards (default 1000)")->type_name("N")->group("Load");

@@ -122,8 +122,9 @@ void validate_session(raw_options const& o, config& c)
     c.timeout = std::chrono::seconds{whole_number_or(o.timeout, 0, "-W", 1, INT32_MAX, " of seconds")};
 
     auto const version = o.protocol_version.value_or("mqttv311");
-    if (version == "mqttv311" || version == "311") c.version = mqtt::protocol_version::v311;
-    else if (version == "mqttv31" || version == "31") c.version = mqtt::protocol_version::v31;
+    bool const bench = c.command == command::bench; // emqtt-bench's -V 3 and -V 4 too
+    if (version == "mqttv311" || version == "311" || (bench && version == "4")) c.version = mqtt::protocol_version::v311;
+    else if (version == "mqttv31" || version == "31" || (bench && version == "3")) c.version = mqtt::protocol_version::v31;
     else if (version == "mqttv5" || version == "5") c.version = mqtt::protocol_version::v5;
     else throw usage_error(fmt::format("--protocol-version must be mqttv5, mqttv311 or mqttv31 (or 5, 311, 31), not '{}'", version));
 

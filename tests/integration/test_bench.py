@@ -96,6 +96,15 @@ class BenchAgainstMosquitto(BrokerTestCase):
             first = json.loads(f.readline())
         self.assertEqual(set(first) >= {"time", "shard", "shards", "connections", "connected", "connect"}, True, first)
 
+    def test_wss_times_each_step_of_the_connection(self):
+        r = run("bench", "conn", *self.args("wss"), "-c", 3, "-V", 5, "--duration", 0.5, "--summary-json", self.file("wss.json"),
+                "--quiet", timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = self.summary("wss.json")
+        for figure in ("connect", "tcp", "tls", "websocket", "connack"):
+            self.assertEqual(s[figure]["count"], 3, (figure, s))
+        self.assertLessEqual(s["tls"]["p50"], s["connect"]["p50"])
+
     def test_ctrl_c_ends_a_publisher_with_the_summary_of_what_was_measured(self):
         pub = Bench("pub", *self.args("tcp"), "-c", 5, "-t", "cc/%i", "-q", 1, "--rate", 500, "--summary-json", self.file("cc.json"))
         pub.wait_for("pub ")  # a second was measured
