@@ -53,7 +53,7 @@ private:
     {
         auto const& o = setup_.options;
         return {host_header(o.endpoint), o.endpoint.path, o.ws.subprotocol, o.ws.user_agent, o.ws.origin, o.ws.headers, o.ws.compress,
-                o.max_frame, host_and_port(o.endpoint), o.trace, o.buffer_size};
+                o.max_frame, host_and_port(o.endpoint), o.trace, o.buffer_size, o.frame_size};
     }
 
     connect_steps setup_;

@@ -46,12 +46,13 @@ struct settings {
     std::uint64_t max_message = 0; ///< longer messages from the broker are refused with 1009 (0: any)
     std::string where;        ///< the broker's host:port, for the words of a failure
     std::function<void(std::string const&)> trace; ///< -d: the upgrade's answer, a line each
-    std::size_t buffer_size = 64 * 1024; ///< socket reads land in a buffer this big; outgoing frames are this long
+    std::size_t buffer_size = 64 * 1024; ///< socket reads land in a buffer this big
+    std::size_t frame_size = 64 * 1024;  ///< outgoing messages go in frames this long at most
 };
 
-/// Outgoing messages are written in frames of settings::buffer_size (Beast's write buffer): a
+/// Outgoing messages are written in frames of settings::frame_size (64 KiB; Beast's write buffer): a
 /// PING from the broker is answered between them, and a 16 MiB message is not masked in one copy.
-/// Socket reads land in a buffer of that size too (64 KiB; wsmqtt bench takes less a client).
+/// Socket reads land in a buffer of settings::buffer_size (64 KiB; wsmqtt bench takes less a client).
 inline constexpr std::size_t default_buffer_size = 64 * 1024;
 /// How long a closing handshake may take once started (Beast's handshake timeout bounds it).
 inline constexpr auto close_timeout = std::chrono::milliseconds{500};
@@ -153,7 +154,7 @@ public:
             read_size_ = std::max<std::size_t>(s.buffer_size, 512);
             buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(read_size_);
         }
-        ws_.write_buffer_bytes(read_size_);
+        ws_.write_buffer_bytes(std::max<std::size_t>(s.frame_size, 512)); // Beast allocates it on the first write
         ws_.read_message_max(s.max_message);
         websocket::stream_base::timeout timeouts{};
         timeouts.handshake_timeout = close_timeout;             // from now on it bounds the close handshake
