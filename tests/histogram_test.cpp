@@ -90,3 +90,18 @@ TEST_CASE("histogram: the .hgrm text has HdrHistogram's columns and footer", "[h
     CHECK(text.find("#[Buckets =") != std::string::npos);
     CHECK(histogram{}.hgrm().find("Total count    =            0") != std::string::npos);
 }
+
+TEST_CASE("histogram: clear() empties it for the next second, extremes included", "[histogram]")
+{
+    histogram h;
+    h.record(5);
+    h.record(90'000);
+    h.clear();
+    CHECK(h.count() == 0);
+    CHECK(h.max() == 0);
+    CHECK(h.nonzero().empty());
+    h.record(300);
+    CHECK(h.min() == 300);
+    CHECK(h.max() == 300);
+    CHECK(h.value_at(50) == histogram::highest_of(histogram::index_of(300)));
+}

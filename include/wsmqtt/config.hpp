@@ -43,8 +43,7 @@ struct bench_options {
     double connect_rate = 1000;                     ///< -R: connections a second, across shards (-i sets it too)
     std::string topic;                              ///< -t: %i the client number, %c its client id
     std::size_t size = 256;                         ///< -s: payload bytes (at least the 23-byte header)
-    std::chrono::microseconds interval{std::chrono::seconds{1}}; ///< -I: per client, between messages
-    double rate = 0;                                ///< --rate: messages a second across all publishers (sets the interval)
+    std::chrono::microseconds interval{std::chrono::seconds{1}}; ///< -I, or --rate's share: per client, between messages
     std::uint64_t limit = 0;                        ///< -L: messages in all (pub: sent; sub: received), 0: no limit
     std::chrono::milliseconds duration{0};          ///< --duration, 0: until -L or a signal
     std::size_t inflight = 10;                      ///< --inflight: QoS 1/2 messages per client awaiting acknowledgement
@@ -52,7 +51,7 @@ struct bench_options {
     std::string prefix;                             ///< --prefix: client ids are <prefix><number>
     std::uint32_t shard = 0;                        ///< --shard I/N, or from the engine's environment
     std::uint32_t shards = 1;
-    std::string shard_source;                       ///< where the shard came from (for the report)
+    std::string shard_source;                       ///< where the shard came from (said at the start)
     std::optional<std::int64_t> start_at_ns;        ///< --start-at: Unix ns; connections first, then messages from then
     std::string json_file;                          ///< --json FILE: JSON Lines, a record a second (%s: the shard)
     std::string summary_json_file;                  ///< --summary-json FILE (%s: the shard)

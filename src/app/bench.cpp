@@ -84,7 +84,6 @@ public:
         clients_.reserve(count_);
         co_await race(connector(), ticker(), signalled(), lasting(), all_done());
         // Stop: the last acknowledgements and DISCONNECT within the grace, then an end for all.
-        shared_.stopping = true;
         for (auto& c : clients_) c->stop();
         co_await race(all_ended(), sleep(stop_grace), signalled());
         for (auto& c : clients_) c->end();
@@ -93,13 +92,9 @@ public:
         report_second(true);
         auto const elapsed = std::chrono::duration<double>(clock::now() - started_).count();
         auto f = reporter_.finish(elapsed);
-        auto const& total = reporter_.summary().total;
-        if (!f && shared_.first_failure && (total.connect_failed || total.disconnected)) {
-            f = shared_.first_failure;
-            f->message = connections_words(total, count_) + ": " + f->message;
-        } else if (!f && shared_.first_failure) {
-            f = shared_.first_failure;
-        }
+        // A child of --processes says the reason alone: its parent counts for all of them.
+        if (!f && shared_.first_failure)
+            f = b_.child ? *shared_.first_failure : run_failure(*shared_.first_failure, reporter_.summary().total, count_);
         if (f) {
             if (!cfg_.quiet) write_error(f->message);
             co_return to_int(f->code);
@@ -210,7 +205,7 @@ private:
         r.delta = std::exchange(shared_.counters, {});
         for (std::size_t f = 0; f < bench::figure_count; ++f) {
             r.latency[f] = bench::sparse_histogram::of(shared_.latency[f]);
-            if (!r.latency[f].buckets.empty()) shared_.latency[f] = bench::histogram{};
+            if (!r.latency[f].buckets.empty()) shared_.latency[f].clear();
         }
         reporter_.second(r, std::chrono::duration<double>(clock::now() - started_).count());
     }
@@ -248,6 +243,13 @@ int run_bench(config const& cfg)
     failure error;
     auto reporter = bench_reporter::open(cfg, cfg.bench.shard, error);
     if (!reporter) return fail(error);
+    if (auto const& b = cfg.bench; b.shards > 1 && !b.child && !cfg.quiet) {
+        // Which part this process is, and from where: the first thing to check under an engine.
+        auto const first = bench::slice({b.shard, b.shards, {}}, b.clients).first;
+        auto const clients = count == 0 ? std::string{"no clients (more shards than -c)"}
+                                        : fmt::format("clients {} to {}", b.start_number + first, b.start_number + first + count - 1);
+        write_stderr(fmt::format("wsmqtt bench: shard {} of {} ({}): {}\n", b.shard, b.shards, b.shard_source, clients));
+    }
 
     net::io_context ioc{1};
     bench_run run{ioc.get_executor(), cfg, *reporter};

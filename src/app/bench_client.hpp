@@ -43,7 +43,6 @@ struct bench_shared {
     std::uint64_t subscribers = 0;            ///< sub: clients of this shard that will subscribe
     std::uint64_t subscribed = 0;             ///< sub: of them, those whose SUBACK came
     std::optional<failure> first_failure;     ///< how the first failed attempt or lost connection failed
-    bool stopping = false;
     wakeup progress;                          ///< notified when a client finishes or a coroutine ends
     /// The run's coroutines: each client's two are counted here when they start and end, and the
     /// first exception is kept for the run to rethrow; nothing runs unobserved.
@@ -85,7 +84,6 @@ public:
     void end();
     /// The run's second: keepalive and the CONNACK wait.
     void tick(clock::time_point now);
-    [[nodiscard]] bool finished() const noexcept { return finished_; }
 
 private:
     /// Two coroutines a client, one timer: the reader, and the sender, which writes what the

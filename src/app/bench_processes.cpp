@@ -198,12 +198,9 @@ int run_bench_processes(config const& cfg)
     children.clear();
     auto f = reporter->finish(elapsed());
     if (!first_error.empty()) {
-        // "2 of 2 connections failed: why" from a child: the parent says it for all of them.
-        auto const words = connections_words(reporter->summary().total, bench::slice({b.shard, b.shards, {}}, b.clients).second);
-        if (auto const colon = first_error.find(": "); !words.empty() && colon != std::string::npos &&
-                                                          (first_error.find(" connections failed") < colon || first_error.find(" connections were lost") < colon))
-            first_error = words + first_error.substr(colon);
-        if (!cfg.quiet) write_error(first_error);
+        auto const clients = bench::slice({b.shard, b.shards, {}}, b.clients).second;
+        auto const words = run_failure({exit_code::network, first_error}, reporter->summary().total, clients).message;
+        if (!cfg.quiet) write_error(words);
         return code != 0 ? code : to_int(exit_code::internal);
     }
     if (f) return fail(*f);

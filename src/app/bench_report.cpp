@@ -124,13 +124,17 @@ std::optional<failure> bench_reporter::finish(double elapsed)
     return f;
 }
 
-std::string connections_words(bench::counters const& total, std::uint64_t clients)
+failure run_failure(failure first, bench::counters const& total, std::uint64_t clients)
 {
+    std::string words;
     if (total.connect_failed && total.disconnected)
-        return fmt::format("{} of {} connections failed and {} were lost", total.connect_failed, clients, total.disconnected);
-    if (total.connect_failed) return fmt::format("{} of {} connections failed", total.connect_failed, clients);
-    if (total.disconnected) return fmt::format("{} of {} connections were lost", total.disconnected, clients);
-    return {};
+        words = fmt::format("{} of {} connections failed and {} were lost", total.connect_failed, clients, total.disconnected);
+    else if (total.connect_failed)
+        words = fmt::format("{} of {} connections failed", total.connect_failed, clients);
+    else if (total.disconnected)
+        words = fmt::format("{} of {} connections were lost", total.disconnected, clients);
+    if (!words.empty()) first.message = words + ": " + first.message;
+    return first;
 }
 
 int merge_bench_files(config const& cfg)

@@ -48,9 +48,9 @@ private:
     bench::summary summary_;
 };
 
-/// "3 of 10 connections failed and 2 were lost", "2 of 10 connections were lost": what went
-/// wrong with `clients` connections, before the first failure's words; empty when nothing did.
-[[nodiscard]] std::string connections_words(bench::counters const& total, std::uint64_t clients);
+/// The failure a run ends with: `first`, the first failure seen (its reason in words), after
+/// "3 of 10 connections failed and 2 were lost: " when connections failed or were lost.
+[[nodiscard]] failure run_failure(failure first, bench::counters const& total, std::uint64_t clients);
 
 /// --processes N: forks N shards of this one (each its own process and event loop), merges
 /// their seconds as they come and reports them as one run. Returns the exit code.

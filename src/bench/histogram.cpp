@@ -90,6 +90,18 @@ void histogram::set_extremes(std::uint64_t least, std::uint64_t greatest) noexce
     exact_ = true;
 }
 
+void histogram::clear() noexcept
+{
+    std::fill(counts_.begin(), counts_.end(), 0);
+    total_ = 0;
+    min_ = highest;
+    max_ = 0;
+    exact_ = false;
+    bounds_min_ = highest;
+    bounds_max_ = 0;
+    sum_ = 0;
+}
+
 void histogram::merge(histogram const& other)
 {
     for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];

@@ -11,22 +11,23 @@ namespace {
 
 constexpr std::array<char const*, figure_count> names{"connect", "tcp", "tls", "websocket", "connack", "suback", "publish", "e2e"};
 
-/// The counters by name, for writing and reading them alike.
-template <class Counters, class F>
-void each_counter(Counters& c, F&& f)
+/// The counters by name, for writing, reading and adding them alike: `f(name, c.field...)` for
+/// each field, of one counters or of several side by side.
+template <class F, class... Counters>
+void each_counter(F&& f, Counters&... c)
 {
-    f("connected", c.connected);
-    f("connect_failed", c.connect_failed);
-    f("disconnected", c.disconnected);
-    f("published", c.published);
-    f("acked", c.acked);
-    f("received", c.received);
-    f("lost", c.lost);
-    f("duplicated", c.duplicated);
-    f("out_of_order", c.out_of_order);
-    f("overrun", c.overrun);
-    f("bytes_out", c.bytes_out);
-    f("bytes_in", c.bytes_in);
+    f("connected", c.connected...);
+    f("connect_failed", c.connect_failed...);
+    f("disconnected", c.disconnected...);
+    f("published", c.published...);
+    f("acked", c.acked...);
+    f("received", c.received...);
+    f("lost", c.lost...);
+    f("duplicated", c.duplicated...);
+    f("out_of_order", c.out_of_order...);
+    f("overrun", c.overrun...);
+    f("bytes_out", c.bytes_out...);
+    f("bytes_in", c.bytes_in...);
 }
 
 template <class Number>
@@ -206,18 +207,7 @@ char const* figure_name(figure f) noexcept { return names[static_cast<unsigned>(
 
 void counters::add(counters const& o) noexcept
 {
-    connected += o.connected;
-    connect_failed += o.connect_failed;
-    disconnected += o.disconnected;
-    published += o.published;
-    acked += o.acked;
-    received += o.received;
-    lost += o.lost;
-    duplicated += o.duplicated;
-    out_of_order += o.out_of_order;
-    overrun += o.overrun;
-    bytes_out += o.bytes_out;
-    bytes_in += o.bytes_in;
+    each_counter([](char const*, std::uint64_t& mine, std::uint64_t const& theirs) { mine += theirs; }, *this, o);
 }
 
 std::uint64_t sparse_histogram::count() const noexcept
@@ -274,7 +264,7 @@ std::string to_json_line(interval const& r)
     if (r.merged != 1) append_number(out, "merged", std::uint64_t{r.merged});
     append_number(out, "qos", std::uint64_t{r.qos});
     append_number(out, "connections", r.connections);
-    each_counter(r.delta, [&](char const* name, std::uint64_t v) { append_number(out, name, v); });
+    each_counter([&](char const* name, std::uint64_t v) { append_number(out, name, v); }, r.delta);
     for (std::size_t f = 0; f < figure_count; ++f) {
         auto const& h = r.latency[f];
         if (h.buckets.empty()) continue;
@@ -315,12 +305,14 @@ std::optional<interval> parse_json_line(std::string_view line, std::string& erro
         if (key == "qos") return void(r.qos = static_cast<std::uint8_t>(std::min<std::uint64_t>(in.count(), 2)));
         if (key == "connections") return void(r.connections = in.count());
         bool found = false;
-        each_counter(r.delta, [&](char const* name, std::uint64_t& v) {
-            if (!found && key == name) {
-                v = in.count();
-                found = true;
-            }
-        });
+        each_counter(
+            [&](char const* name, std::uint64_t& v) {
+                if (!found && key == name) {
+                    v = in.count();
+                    found = true;
+                }
+            },
+            r.delta);
         for (std::size_t f = 0; f < figure_count && !found; ++f) {
             if (key == names[f]) {
                 r.latency[f] = read_histogram(in);
@@ -397,7 +389,8 @@ std::string summary_json(summary const& s)
         out += ',';
     }
     // The loss is net of the late ones: a run's "lost" is what never came.
-    each_counter(s.total, [&](char const* name, std::uint64_t v) { append_number(out, name, std::string_view{name} == "lost" ? s.total.net_lost() : v); });
+    each_counter([&](char const* name, std::uint64_t v) { append_number(out, name, std::string_view{name} == "lost" ? s.total.net_lost() : v); },
+                 s.total);
     append_number(out, "peak_connections", s.peak_connections);
     append_number(out, "shards", std::uint64_t{s.shards});
     append_number(out, "qos", std::uint64_t{s.qos});

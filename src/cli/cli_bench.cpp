@@ -159,9 +159,9 @@ void validate_bench(raw_options const& o, config& c)
         b.interval = std::chrono::microseconds{static_cast<std::int64_t>(std::llround(*ms * 1000))};
     }
     if (r.rate) {
-        b.rate = positive_number(r.rate, 0, "--rate");
+        auto const rate = positive_number(r.rate, 0, "--rate");
         // Each publisher at its share of the rate.
-        b.interval = std::chrono::microseconds{std::max<std::int64_t>(1, std::llround(static_cast<double>(b.clients) / b.rate * 1e6))};
+        b.interval = std::chrono::microseconds{std::max<std::int64_t>(1, std::llround(static_cast<double>(b.clients) / rate * 1e6))};
     }
     if (b.interval.count() == 0) b.interval = std::chrono::microseconds{1};
     b.limit = static_cast<std::uint64_t>(count_or(r.limit, 0, "-L", 0, INT64_MAX / 2));

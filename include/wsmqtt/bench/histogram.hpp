@@ -26,6 +26,8 @@ public:
     /// The exact least and greatest values a shard recorded, as its JSON gives them beside its
     /// buckets (without them, min() and max() are the buckets' bounds).
     void set_extremes(std::uint64_t least, std::uint64_t greatest) noexcept;
+    /// Empty again, its buckets kept (a run empties this second's histograms every second).
+    void clear() noexcept;
     /// Adds every bucket of `other`.
     void merge(histogram const& other);
 
