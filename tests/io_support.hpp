@@ -42,7 +42,7 @@ struct broker_script {
 };
 
 struct scripted_transport final : transport {
-    scripted_transport(net::any_io_executor ex, broker_script& s) : script{s}, readable{ex}
+    scripted_transport(net::any_io_executor ex, broker_script& s) : script{s}, readable{ex}, executor{ex}
     {
         decoder.set_version(s.version);
         script.most_alive = std::max(script.most_alive, ++script.alive);
@@ -75,6 +75,16 @@ struct scripted_transport final : transport {
             co_return read_result{current, std::nullopt};
         }
         co_return read_result{{}, end};
+    }
+
+    void read_when_ready(std::function<void(read_result const&)> done) override
+    {
+        // read() in a coroutine of its own; its exceptions end the test's io_context::run().
+        net::co_spawn(
+            executor, [this, done = std::move(done)]() -> net::awaitable<void> { done(co_await read()); },
+            [](std::exception_ptr e) {
+                if (e) std::rethrow_exception(e);
+            });
     }
 
     net::awaitable<std::optional<transport_error>> write(send_buffers const& data) override
@@ -133,6 +143,7 @@ struct scripted_transport final : transport {
 
     broker_script& script;
     wakeup readable;
+    net::any_io_executor executor;
     std::deque<mqtt::bytes> inbox;
     mqtt::bytes current;
     std::optional<transport_error> end;

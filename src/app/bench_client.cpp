@@ -6,6 +6,7 @@
 #include "wsmqtt/session_words.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
@@ -81,74 +82,113 @@ net::awaitable<void> bench_client::run(clock::time_point publish_from, clock::du
     }
     connect_sent_ = clock::now();
     session_.start(connect_sent_); // CONNECT [MQTT-3.1.0-1]
-    running_ = 2;
+    open_ = true;
     shared_.started();
-    net::co_spawn(co_await net::this_coro::executor, send_loop(), [this](std::exception_ptr e) {
-        shared_.ended(e);
-        ended_one();
-    });
-    struct reader_end {
-        bench_client& c;
-        ~reader_end() { c.ended_one(); }
-    } const guard{*this};
-    co_await read_loop();
+    read_next();
+    poke();
 }
 
-void bench_client::ended_one()
+void bench_client::read_next()
 {
-    closing_ = true;
-    if (transport_) transport_->cancel(); // the other one, blocked in the transport, ends too
-    poke();
-    if (--running_ > 0) return;
-    if (connected_) --shared_.open_connections;
-    if (!stop_asked_ && !end_asked_) {
-        ++(connected_ ? shared_.counters.disconnected : shared_.counters.connect_failed);
-        fail({exit_code::network, lost_words_.empty() ? "the broker closed the connection" : lost_words_});
+    reading_ = true;
+    transport_->read_when_ready([this](read_result const& r) { on_read(r); });
+}
+
+void bench_client::on_read(read_result const& r)
+{
+    reading_ = false;
+    try {
+        if (r.error) {
+            if (lost_words_.empty()) lost_words_ = describe(*r.error).message;
+            close();
+        } else {
+            auto const now = clock::now();
+            session_.receive(r.data, now);
+            deliver(now);
+            if (!closing_) read_next();
+        }
+    } catch (...) {
+        shared_.caught(std::current_exception());
+        close();
     }
-    transport_.reset();
-    finish();
+    settle();
+}
+
+void bench_client::close()
+{
+    if (closing_) return;
+    closing_ = true;
+    if (transport_) transport_->cancel();
+    timer_.cancel(); // a sender asleep ends
+}
+
+void bench_client::settle()
+{
+    if (!open_ || !closing_ || reading_ || sending_ || settling_) return;
+    settling_ = true;
+    // On the next turn: the transport is not destroyed inside its own completion.
+    net::post(timer_.get_executor(), [this] {
+        open_ = false;
+        if (connected_) --shared_.open_connections;
+        if (!stop_asked_ && !end_asked_) {
+            ++(connected_ ? shared_.counters.disconnected : shared_.counters.connect_failed);
+            fail({exit_code::network, lost_words_.empty() ? "the broker closed the connection" : lost_words_});
+        }
+        transport_.reset();
+        finish();
+        shared_.ended(nullptr);
+    });
 }
 
 void bench_client::stop()
 {
     if (stop_asked_) return;
     stop_asked_ = true;
-    if (transport_ && !connected_) transport_->cancel(); // a connect under way ends, not as a failure
+    // A connect under way, or a CONNACK not come yet, ends, not as a failure.
+    if (!connected_) {
+        if (open_) close();
+        else if (transport_) transport_->cancel();
+    }
     poke();
 }
 
 void bench_client::end()
 {
     end_asked_ = true;
-    if (transport_) transport_->cancel();
-    poke();
+    if (open_) close();
+    else if (transport_) transport_->cancel();
 }
 
 void bench_client::poke()
 {
     poked_ = true;
-    timer_.cancel();
+    if (sending_) {
+        timer_.cancel();
+        return;
+    }
+    if (!open_ || closing_) return;
+    // On the next turn of the loop, not inside whatever poked (the reader's deliver()).
+    sending_ = true;
+    net::post(timer_.get_executor(), [this] {
+        if (closing_) {
+            sending_ = false;
+            return settle();
+        }
+        shared_.started();
+        net::co_spawn(timer_.get_executor(), send_loop(), [this](std::exception_ptr e) {
+            sending_ = false;
+            shared_.ended(e);
+            if (e) close();
+            settle();
+        });
+    });
 }
 
 void bench_client::tick(clock::time_point now)
 {
-    if (!transport_) return;
+    if (!open_ || closing_) return;
     if (auto const due = session_.next_deadline(); due && *due <= now) {
         session_.on_timer(now);
-        deliver(now);
-    }
-}
-
-net::awaitable<void> bench_client::read_loop()
-{
-    while (true) {
-        auto r = co_await transport_->read();
-        if (r.error) {
-            if (lost_words_.empty()) lost_words_ = describe(*r.error).message;
-            co_return;
-        }
-        auto const now = clock::now();
-        session_.receive(r.data, now);
         deliver(now);
     }
 }
@@ -186,33 +226,30 @@ net::awaitable<void> bench_client::send_loop()
     std::vector<mqtt::session::attachment> attached;
     std::vector<clock::time_point> writing;
     send_buffers pieces;
-    bool disconnect_queued = false;
-    bool disconnect_sent = false;
-    while (!end_asked_ && !closing_) {
+    while (!closing_) {
         auto const now = clock::now();
         bool const window_open = shared_.cfg.qos == mqtt::qos::at_most_once || in_flight_.size() < options_.inflight;
         if (schedule_ && !stop_asked_ && window_open) publish_due(now);
         // Stopped: DISCONNECT once what is in flight is acknowledged (the run's grace bounds it).
-        if (stop_asked_ && !disconnect_queued && in_flight_.empty() && session_.is_connected()) {
+        if (stop_asked_ && !disconnect_queued_ && in_flight_.empty() && session_.is_connected()) {
             session_.disconnect(now);
-            disconnect_queued = true;
+            disconnect_queued_ = true;
         }
         auto& pending = session_.output();
         if (pending.empty()) {
-            if (disconnect_sent) {
+            if (disconnect_sent_) {
                 // DISCONNECT is out: our side ends [MQTT-3.14.4-1] (WebSocket: Beast's close).
                 (void)co_await transport_->shutdown();
+                close();
                 co_return;
             }
             if (std::exchange(poked_, false)) continue;
-            auto due = clock::time_point::max();
-            if (schedule_ && !stop_asked_ && window_open)
-                if (auto const next = schedule_->next_due()) due = *next;
-            timer_.expires_at(due);
+            std::optional<clock::time_point> due;
+            if (schedule_ && !stop_asked_ && window_open) due = schedule_->next_due();
+            if (!due) co_return; // nothing to write until poked: an idle connection holds no coroutine
+            timer_.expires_at(*due);
             auto [ec] = co_await timer_.async_wait(use_tuple);
             (void)ec; // poked, or due: look again
-            auto const state = co_await net::this_coro::cancellation_state;
-            if (cancelled(state)) co_return;
             continue;
         }
         bool const disconnect = session_.is_disconnecting();
@@ -225,12 +262,13 @@ net::awaitable<void> bench_client::send_loop()
         std::swap(writing, unwritten_);
         if (auto f = co_await transport_->write(pieces)) {
             if (lost_words_.empty()) lost_words_ = describe(*f).message;
+            close();
             co_return;
         }
         // QoS 0: a message is as good as sent once the socket took it.
         auto const written = clock::now();
         for (auto const planned : writing) shared_.record(figure::publish, written - planned);
-        if (disconnect) disconnect_sent = true;
+        if (disconnect) disconnect_sent_ = true;
     }
 }
 

@@ -1,9 +1,11 @@
 // One client of `wsmqtt bench`: a transport and a session, lean enough for thousands on one
-// loop. Two coroutines a client: run() connects and then reads; the sender it spawns writes.
-// Both are counted in bench_shared (started(), ended()), which bench.cpp awaits, so that it
-// sees every end and every exception; each closes the transport as it ends, so that the other
-// ends too, and the second to end closes the books (ended_one()). Keepalive and the CONNACK wait run off the
-// run's one-second tick (tick()), not a timer per client.
+// loop. An idle connection holds no coroutine and no buffer: run() connects and returns; the
+// reader is a callback (transport::read_when_ready()); the sender is a coroutine started when
+// there is something to write (poke()) that ends when there is nothing left, or sleeps on the
+// client's one timer while a publisher's next message is due. The run counts the connection
+// and each sender (bench_shared::started(), ended()) and sees their exceptions; when the
+// connection closes and neither is left, settle() counts it out. Keepalive and the CONNACK wait
+// run off the run's one-second tick (tick()), not a timer per client.
 #pragma once
 
 #include "../net/race.hpp"
@@ -44,16 +46,24 @@ struct bench_shared {
     std::uint64_t subscribed = 0;             ///< sub: of them, those whose SUBACK came
     std::optional<failure> first_failure;     ///< how the first failed attempt or lost connection failed
     wakeup progress;                          ///< notified when a client finishes or a coroutine ends
-    /// The run's coroutines: each client's two are counted here when they start and end, and the
-    /// first exception is kept for the run to rethrow; nothing runs unobserved.
+    /// Where the clients' mqtt:// reads land (transport_options::shared_buffer): one loop, one
+    /// read at a time, consumed before the next.
+    std::vector<std::uint8_t> read_buffer = std::vector<std::uint8_t>(64 * 1024);
+    /// What the run waits for: each client's connection, connect and senders are counted here
+    /// when they start and end, and the first exception is kept for the run to rethrow; nothing
+    /// runs unobserved.
     std::uint64_t live = 0;
     std::exception_ptr error;
     void started() noexcept { ++live; }
-    void ended(std::exception_ptr e) noexcept
+    void caught(std::exception_ptr e) noexcept
     {
         if (e && !error) error = e;
-        --live;
         progress.notify();
+    }
+    void ended(std::exception_ptr e) noexcept
+    {
+        --live;
+        caught(e);
     }
 
     void record(bench::figure f, std::chrono::steady_clock::duration d) noexcept
@@ -74,8 +84,9 @@ public:
     bench_client(bench_client const&) = delete;
     bench_client& operator=(bench_client const&) = delete;
 
-    /// Connects and runs until stopped, done or failed. A publisher's schedule starts at
-    /// `publish_from` or once connected, whichever is later, plus `stagger`.
+    /// Connects, then starts the reader and the sender, which run until stopped, done or failed.
+    /// A publisher's schedule starts at `publish_from` or once connected, whichever is later,
+    /// plus `stagger`.
     boost::asio::awaitable<void> run(clock::time_point publish_from, clock::duration stagger);
     /// Polite end: in-flight messages are acknowledged first (the run's grace bounds it), then
     /// DISCONNECT.
@@ -86,14 +97,17 @@ public:
     void tick(clock::time_point now);
 
 private:
-    /// Two coroutines a client, one timer: the reader, and the sender, which writes what the
-    /// session has, publishes what the schedule says is due, and sleeps on the timer until the
-    /// next message is due or it is poked.
-    boost::asio::awaitable<void> read_loop();
+    /// The reader: a callback a read, the next one asked for when this one is handled.
+    void read_next();
+    void on_read(read_result const& r);
+    /// The sender: writes what the session has, publishes what the schedule says is due, and
+    /// sleeps on the timer until the next message is due or it is poked; ends when nothing is.
     boost::asio::awaitable<void> send_loop();
-    /// One of the two coroutines ended: the transport closes, and after the second the
-    /// connection is counted out.
-    void ended_one();
+    /// The connection is over (failed, lost, ended, or our DISCONNECT out): the transport is
+    /// cancelled, so that a pending read or write ends too.
+    void close();
+    /// Once closed with no read and no sender left: the connection is counted out.
+    void settle();
     /// Publishes every message due at `now` that the in-flight window lets go.
     void publish_due(clock::time_point now);
     void poke();
@@ -116,12 +130,17 @@ private:
     clock::time_point subscribe_sent_{};
     boost::asio::steady_timer timer_;  ///< the sender's sleep
     bool poked_ = false;
-    bool connected_ = false;
+    bool open_ = false;      ///< connected: counted in bench_shared::live until settle()
+    bool connected_ = false; ///< CONNACK came
     bool finished_ = false;
     bool stop_asked_ = false;
     bool end_asked_ = false;
-    int running_ = 0;      ///< of the reader and the sender
-    bool closing_ = false; ///< one of them ended
+    bool reading_ = false;   ///< a read_when_ready() pending
+    bool sending_ = false;   ///< the sender runs, or is about to
+    bool closing_ = false;   ///< close() was called
+    bool settling_ = false;
+    bool disconnect_queued_ = false;
+    bool disconnect_sent_ = false;
     std::uint64_t received_ = 0;
     std::string lost_words_; ///< why the connection ended, when it was not our doing
     bench::sequence_tracker tracker_;

@@ -20,12 +20,26 @@ public:
     net::awaitable<read_result> read() override
     {
         auto [ec, n] = co_await stream_.async_read_some(buffer_.buffer(), use_tuple);
-        if (ec) co_return read_result{{}, connect_steps::connection_lost(ec)};
-        // A WebSocket server answers our CONNECT with an HTTP error: say so, not "invalid
-        // fixed-header flags" (no MQTT packet starts with 'H': type 4 takes flags 0).
-        if (std::exchange(first_read_, false) && std::string_view{reinterpret_cast<char const*>(buffer_.data()), n}.starts_with("HTTP/"))
-            co_return read_result{{}, transport_error{transport_errc::http_answer, host_and_port(setup_.options.endpoint)}};
-        co_return read_result{{buffer_.data(), n}, std::nullopt};
+        co_return result(ec, buffer_.data(), n);
+    }
+
+    void read_when_ready(std::function<void(read_result const&)> done) override
+    {
+        if constexpr (std::is_same_v<Stream, tcp::socket>) {
+            if (auto const into = setup_.options.shared_buffer; !into.empty()) {
+                // Nothing held while the socket is idle: the bytes are read once they are there.
+                stream_.async_wait(tcp::socket::wait_read, [this, into, done = std::move(done)](error_code ec) mutable {
+                    std::size_t n = 0;
+                    if (!ec && !stream_.non_blocking()) stream_.non_blocking(true, ec);
+                    if (!ec) n = stream_.read_some(net::buffer(into.data(), into.size()), ec);
+                    if (ec == net::error::would_block || ec == net::error::try_again) return read_when_ready(std::move(done)); // woken for nothing
+                    done(result(ec, into.data(), n));
+                });
+                return;
+            }
+        }
+        // TLS: OpenSSL may hold bytes the socket no longer shows, so read as read() does.
+        stream_.async_read_some(buffer_.buffer(), [this, done = std::move(done)](error_code ec, std::size_t n) { done(result(ec, buffer_.data(), n)); });
     }
 
     net::awaitable<std::optional<transport_error>> write(send_buffers const& data) override
@@ -55,6 +69,17 @@ public:
     }
 
 private:
+    /// What a read of `n` bytes at `data` tells, or its error.
+    read_result result(error_code const& ec, std::uint8_t const* data, std::size_t n)
+    {
+        if (ec) return {{}, connect_steps::connection_lost(ec)};
+        // A WebSocket server answers our CONNECT with an HTTP error: say so, not "invalid
+        // fixed-header flags" (no MQTT packet starts with 'H': type 4 takes flags 0).
+        if (std::exchange(first_read_, false) && std::string_view{reinterpret_cast<char const*>(data), n}.starts_with("HTTP/"))
+            return {{}, transport_error{transport_errc::http_answer, host_and_port(setup_.options.endpoint)}};
+        return {{data, n}, std::nullopt};
+    }
+
     connect_steps setup_;
     Stream stream_;
     read_buffer buffer_{setup_.options.buffer_size};

@@ -32,6 +32,8 @@ public:
 
     net::awaitable<read_result> read() override { co_return co_await ws_.read(); }
 
+    void read_when_ready(std::function<void(read_result const&)> done) override { ws_.read_when_ready(std::move(done)); }
+
     net::awaitable<std::optional<transport_error>> write(send_buffers const& data) override { co_return co_await ws_.write(data); }
 
     net::awaitable<bool> shutdown() override

@@ -12,6 +12,7 @@
 #include "wsmqtt/version.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket.hpp>
@@ -107,7 +108,7 @@ class channel {
 public:
     template <class... Args>
     explicit channel(Args&&... next_layer_args)
-        : ws_{std::forward<Args>(next_layer_args)...}, buffer_{std::make_unique_for_overwrite<std::uint8_t[]>(default_buffer_size)}
+        : ws_{std::forward<Args>(next_layer_args)...}
     {
     }
 
@@ -150,10 +151,7 @@ public:
         if (auto f = check_subprotocol(response, s.subprotocol)) co_return f;
         ws_.binary(true); // [MQTT-6.0.0-1]
         ws_.auto_fragment(true);
-        if (s.buffer_size != read_size_) {
-            read_size_ = std::max<std::size_t>(s.buffer_size, 512);
-            buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(read_size_);
-        }
+        read_size_ = std::max<std::size_t>(s.buffer_size, 64);
         ws_.write_buffer_bytes(std::max<std::size_t>(s.frame_size, 512)); // Beast allocates it on the first write
         ws_.read_message_max(s.max_message);
         websocket::stream_base::timeout timeouts{};
@@ -173,14 +171,10 @@ public:
         if (ended_) co_return read_result{{}, ended_};
         std::size_t got = 0;
         while (got < read_size_) {
-            auto [ec, n] = co_await ws_.async_read_some(boost::asio::buffer(buffer_.get() + got, read_size_ - got),
+            auto [ec, n] = co_await ws_.async_read_some(boost::asio::buffer(buffer() + got, read_size_ - got),
                                                         boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (!ec && ws_.got_text()) { // MQTT travels in binary frames only [MQTT-6.0.0-1]
-                (void)co_await ws_.async_close(websocket::close_reason{close_protocol_error}, boost::asio::as_tuple(boost::asio::use_awaitable));
-                ended_ = transport_error{transport_errc::ws_text_frame};
-            } else if (ec) {
-                ended_ = lost(ec);
-            }
+            if (text_frame(ec)) (void)co_await ws_.async_close(websocket::close_reason{close_protocol_error}, boost::asio::as_tuple(boost::asio::use_awaitable));
+            else if (ec) ended_ = lost(ec);
             if (ended_) {
                 if (got > 0) co_return read_result{{buffer_.get(), got}, std::nullopt}; // what came before still counts
                 co_return read_result{{}, ended_};
@@ -189,6 +183,27 @@ public:
             if (got > 0 && !more_waiting()) break;
         }
         co_return read_result{{buffer_.get(), got}, std::nullopt};
+    }
+
+    /// read() without a coroutine (transport::read_when_ready()): one read of Beast's stream,
+    /// a message or the part of one that fits the buffer; `done` gets it, or why the stream ended.
+    template <class Done>
+    void read_when_ready(Done done)
+    {
+        if (ended_) {
+            boost::asio::post(ws_.get_executor(), [done = std::move(done), why = *ended_]() mutable { done(read_result{{}, why}); });
+            return;
+        }
+        ws_.async_read_some(boost::asio::buffer(buffer(), read_size_), [this, done = std::move(done)](boost::system::error_code ec, std::size_t n) mutable {
+            if (text_frame(ec)) {
+                ws_.async_close(websocket::close_reason{close_protocol_error},
+                                [this, done = std::move(done)](boost::system::error_code) mutable { done(read_result{{}, ended_}); });
+                return;
+            }
+            if (ec) ended_ = lost(ec);
+            if (ended_) done(read_result{{}, ended_});
+            else done(read_result{{buffer_.get(), n}, std::nullopt});
+        });
     }
 
     /// All of `data` as one binary message.
@@ -211,6 +226,23 @@ public:
     void abort() noexcept { beast::close_socket(beast::get_lowest_layer(ws_)); }
 
 private:
+    /// Where reads land, made at the first read: read_size_ bytes, not zeroed (pages are
+    /// touched as data arrives).
+    std::uint8_t* buffer()
+    {
+        if (!buffer_) buffer_ = std::make_unique_for_overwrite<std::uint8_t[]>(read_size_);
+        return buffer_.get();
+    }
+
+    /// A text message came: MQTT travels in binary frames only [MQTT-6.0.0-1]. The stream has
+    /// ended (we close it with 1002).
+    bool text_frame(boost::system::error_code const& ec)
+    {
+        if (ec || !ws_.got_text()) return false;
+        ended_ = transport_error{transport_errc::ws_text_frame};
+        return true;
+    }
+
     /// Whether the socket holds bytes not read yet (a read now would not wait). Beast's own
     /// buffer is not looked at: a message it holds comes with the next read.
     bool more_waiting()
@@ -249,7 +281,7 @@ private:
     std::optional<transport_error> ended_; ///< the stream ended: what every read() says from now on
     io_words lost_ = &plain_io_words;
     certificate_words certificate_ = [](boost::system::error_code const&) -> std::optional<transport_error> { return std::nullopt; };
-    std::unique_ptr<std::uint8_t[]> buffer_; ///< not zeroed: pages are touched as data arrives
+    std::unique_ptr<std::uint8_t[]> buffer_;
     std::size_t read_size_ = default_buffer_size;
 };
 

@@ -44,8 +44,12 @@ struct transport_options {
     /// SNI and the certificate check still use (wsmqtt bench resolves once, not per client).
     std::string address;
     /// Reads land in a buffer this big (the pages a read touches stay resident: wsmqtt bench's
-    /// thousands of clients take less than the 64 KiB one client reads with).
+    /// thousands of clients take less than the 64 KiB one client reads with). Made at the first
+    /// read that needs it.
     std::size_t buffer_size = 64 * 1024;
+    /// mqtt:// only: read_when_ready() reads into this buffer, shared by every transport of the
+    /// thread, instead of one of its own (wsmqtt bench: an idle connection holds no buffer).
+    std::span<std::uint8_t> shared_buffer;
     /// WebSocket: outgoing messages go in frames this long at most (Beast's write buffer: smaller
     /// frames cost a write each, larger ones memory for every client that writes).
     std::size_t frame_size = 64 * 1024;
@@ -75,6 +79,11 @@ public:
     virtual boost::asio::awaitable<std::optional<transport_error>> connect() = 0;
     /// Waits for the next bytes from the broker: all that one read of the socket brought.
     virtual boost::asio::awaitable<read_result> read() = 0;
+    /// read() without a coroutine, for callers that keep thousands of idle connections (wsmqtt
+    /// bench): `done` gets the next bytes, valid until it returns. mqtt:// takes no buffer until
+    /// the socket is readable (transport_options::shared_buffer); ws:// reads one WebSocket
+    /// frame's bytes at a time. One read_when_ready() or read() at a time.
+    virtual void read_when_ready(std::function<void(read_result const&)> done) = 0;
     /// Sends all of `data` (ws/wss: as one binary message).
     virtual boost::asio::awaitable<std::optional<transport_error>> write(send_buffers const& data) = 0;
     /// Our side is done (after DISCONNECT): the WebSocket close frame, then FIN where it can be
