@@ -10,11 +10,20 @@ namespace {
 template <class Stream>
 class stream_transport final : public transport {
 public:
-    stream_transport(net::any_io_executor const& ex, transport_options options) : setup_{ex, std::move(options)}, stream_{setup_.make_stream<Stream>(ex)} {}
+    stream_transport(net::any_io_executor const& ex, transport_options options)
+        : setup_{std::make_unique<connect_steps>(ex, std::move(options))}
+        , where_{host_and_port(setup_->options.endpoint)}
+        , shared_buffer_{setup_->options.shared_buffer}
+        , stream_{setup_->make_stream<Stream>(ex)}
+        , buffer_{setup_->options.buffer_size}
+    {
+    }
 
     net::awaitable<std::optional<transport_error>> connect() override
     {
-        co_return co_await setup_.within_deadline([this]() { return setup_.open(stream_); }, lowest(stream_));
+        auto outcome = co_await setup_->within_deadline([this]() { return setup_->open(stream_); }, lowest(stream_));
+        tls_context_ = end_steps(setup_);
+        co_return outcome;
     }
 
     net::awaitable<read_result> read() override
@@ -26,7 +35,7 @@ public:
     void read_when_ready(std::function<void(read_result const&)> done) override
     {
         if constexpr (std::is_same_v<Stream, tcp::socket>) {
-            if (auto const into = setup_.options.shared_buffer; !into.empty()) {
+            if (auto const into = shared_buffer_; !into.empty()) {
                 // Nothing held while the socket is idle: the bytes are read once they are there.
                 stream_.async_wait(tcp::socket::wait_read, [this, into, done = std::move(done)](error_code ec) mutable {
                     std::size_t n = 0;
@@ -63,7 +72,7 @@ public:
 
     void cancel() noexcept override
     {
-        setup_.resolver.cancel();
+        if (setup_) setup_->resolver.cancel();
         error_code ignored;
         lowest(stream_).close(ignored);
     }
@@ -76,13 +85,16 @@ private:
         // A WebSocket server answers our CONNECT with an HTTP error: say so, not "invalid
         // fixed-header flags" (no MQTT packet starts with 'H': type 4 takes flags 0).
         if (std::exchange(first_read_, false) && std::string_view{reinterpret_cast<char const*>(data), n}.starts_with("HTTP/"))
-            return {{}, transport_error{transport_errc::http_answer, host_and_port(setup_.options.endpoint)}};
+            return {{}, transport_error{transport_errc::http_answer, where_}};
         return {{data, n}, std::nullopt};
     }
 
-    connect_steps setup_;
+    std::unique_ptr<connect_steps> setup_; ///< until connect() ends
+    std::unique_ptr<ssl::context> tls_context_; ///< from connect() on (mqtts://); the stream uses it
+    std::string where_; ///< the broker's host:port, for the words of an HTTP answer
+    std::span<std::uint8_t> shared_buffer_;
     Stream stream_;
-    read_buffer buffer_{setup_.options.buffer_size};
+    read_buffer buffer_;
     bool first_read_ = true;
 };
 

@@ -12,22 +12,24 @@ namespace {
 template <class Stream>
 class websocket_transport final : public transport {
 public:
-    websocket_transport(net::any_io_executor const& ex, transport_options options) : setup_{ex, std::move(options)}, ws_{setup_.make_stream<Stream>(ex)}
+    websocket_transport(net::any_io_executor const& ex, transport_options options) : setup_{std::make_unique<connect_steps>(ex, std::move(options))}, ws_{setup_->make_stream<Stream>(ex)}
     {
         ws_.set_io_words(&connect_steps::connection_lost, &tls::client_certificate_problem);
     }
 
     net::awaitable<std::optional<transport_error>> connect() override
     {
-        co_return co_await setup_.within_deadline(
+        auto outcome = co_await setup_->within_deadline(
             [this]() -> net::awaitable<std::optional<transport_error>> {
-                if (auto f = co_await setup_.open(ws_.next_layer())) co_return f;
-                setup_.at = stage::websocket;
+                if (auto f = co_await setup_->open(ws_.next_layer())) co_return f;
+                setup_->at = stage::websocket;
                 auto f = co_await ws_.upgrade(settings());
-                if (!f && setup_.options.marks) setup_.options.marks->websocket = std::chrono::steady_clock::now();
+                if (!f && setup_->options.marks) setup_->options.marks->websocket = std::chrono::steady_clock::now();
                 co_return f;
             },
             lowest(ws_.next_layer()));
+        tls_context_ = end_steps(setup_);
+        co_return outcome;
     }
 
     net::awaitable<read_result> read() override { co_return co_await ws_.read(); }
@@ -46,19 +48,20 @@ public:
 
     void cancel() noexcept override
     {
-        setup_.resolver.cancel();
+        if (setup_) setup_->resolver.cancel();
         ws_.abort();
     }
 
 private:
     ws::settings settings() const
     {
-        auto const& o = setup_.options;
+        auto const& o = setup_->options;
         return {host_header(o.endpoint), o.endpoint.path, o.ws.subprotocol, o.ws.user_agent, o.ws.origin, o.ws.headers, o.ws.compress,
                 o.max_frame, host_and_port(o.endpoint), o.trace, o.buffer_size, o.frame_size};
     }
 
-    connect_steps setup_;
+    std::unique_ptr<connect_steps> setup_;      ///< until connect() ends
+    std::unique_ptr<ssl::context> tls_context_; ///< from connect() on (wss://); the stream uses it
     ws::channel<Stream> ws_;
 };
 
