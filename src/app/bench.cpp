@@ -61,15 +61,17 @@ public:
             for (std::uint64_t k = 0; k < count_; ++k) shared_.subscribers += has_work(first_ + k) ? 1u : 0u;
         shared_.system_offset = std::chrono::system_clock::now().time_since_epoch() - clock::now().time_since_epoch();
         shared_.transport.trace = nullptr;
-        // mqtt:// reads land in one buffer for all; the others' buffers (Beast's frames over
-        // ws://, TLS records) take a message or a few for a subscriber, and the acknowledgements
-        // a publisher or an idle connection gets, not 64 KiB each.
+        // mqtt:// reads land in one buffer for all. The others' buffers (ws://: one WebSocket
+        // message a read; TLS records) take a message or a few for a subscriber, a publisher's
+        // acknowledgements, or an idle connection's CONNACK and PINGRESP: not 64 KiB each.
+        using enum bench_options::mode;
         shared_.transport.shared_buffer = shared_.read_buffer;
-        shared_.transport.buffer_size = b_.what == bench_options::mode::sub ? std::clamp<std::size_t>(b_.size + 64, 2048, 64 * 1024) : 256;
+        shared_.transport.buffer_size = b_.what == sub ? std::clamp<std::size_t>(b_.size + 64, 2048, 64 * 1024) : b_.what == pub ? 256 : 64;
         // Publishers write batches of messages: in 64 KiB frames a batch is a write or two (one
-        // 2 KiB frame a write took twice the CPU a message); the others write little (Beast
-        // keeps a buffer of this size for each client that wrote).
-        shared_.transport.frame_size = b_.what == bench_options::mode::pub ? 64 * 1024 : 256;
+        // 2 KiB frame a write took twice the CPU a message). The others write a CONNECT, a
+        // SUBSCRIBE and acknowledgements: Beast keeps a buffer of this size for each client that
+        // wrote, and a longer packet goes in several frames.
+        shared_.transport.frame_size = b_.what == pub ? 64 * 1024 : 128;
         // The broker's name is resolved once, not by each client (the Host header and the
         // certificate check still use the name).
         if (!shared_.transport.proxy) {

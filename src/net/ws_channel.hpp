@@ -152,7 +152,7 @@ public:
         ws_.binary(true); // [MQTT-6.0.0-1]
         ws_.auto_fragment(true);
         read_size_ = std::max<std::size_t>(s.buffer_size, 64);
-        ws_.write_buffer_bytes(std::max<std::size_t>(s.frame_size, 512)); // Beast allocates it on the first write
+        ws_.write_buffer_bytes(std::max<std::size_t>(s.frame_size, 64)); // Beast allocates it on the first write
         ws_.read_message_max(s.max_message);
         websocket::stream_base::timeout timeouts{};
         timeouts.handshake_timeout = close_timeout;             // from now on it bounds the close handshake
