@@ -339,6 +339,55 @@ TEST_CASE("ws: a message in fragments arrives whole, and a text frame is a proto
     CHECK(seen == 1002);
 }
 
+TEST_CASE("ws: read_when_ready() reads as read() does, a text frame ends it with 1002, and a read after the end says why", "[transport]")
+{
+    // wsmqtt bench's reader: a callback a read, the next asked for from inside the last.
+    joined l;
+    std::string got;
+    std::vector<transport_errc> ends;
+    std::uint16_t seen = 0;
+    bool asking = false, answered_inline = false;
+    REQUIRE(l.run(
+        [&]() -> net::awaitable<void> {
+            if (auto f = co_await l.c.upgrade(settings())) co_return;
+            wakeup ended{co_await net::this_coro::executor};
+            std::function<void(read_result const&)> on_read = [&](read_result const& r) {
+                if (!r.error) {
+                    got += text(r);
+                    l.c.read_when_ready(on_read);
+                } else {
+                    ends.push_back(r.error->code);
+                    if (ends.size() == 1) {
+                        asking = true; // after the end: the answer is posted, not given inside the call
+                        l.c.read_when_ready(on_read);
+                        asking = false;
+                    } else {
+                        answered_inline = asking;
+                        ended.notify();
+                    }
+                }
+            };
+            l.c.read_when_ready(on_read);
+            co_await ended.wait();
+        }(),
+        [&]() -> net::awaitable<void> {
+            co_await accept(l.s);
+            l.s.binary(true);
+            (void)co_await l.s.async_write_some(false, net::buffer(std::string{"\x30\x07\x00", 3}), tuple);
+            (void)co_await l.s.async_write_some(true, net::buffer(std::string{"\x01tabc"}), tuple);
+            (void)co_await l.s.async_write(net::buffer(std::string{"\xd0\x00", 2}), tuple);
+            l.s.text(true);
+            (void)co_await l.s.async_write(net::buffer(std::string{"text"}), tuple);
+            beast::flat_buffer b;
+            auto [ec, n] = co_await l.s.async_read(b, tuple);
+            if (ec == websocket::error::closed) seen = l.s.reason().code;
+        }()));
+    CHECK(got == std::string{"\x30\x07\x00\x01tabc\xd0\x00", 10});
+    CHECK(ends == std::vector<transport_errc>{transport_errc::ws_text_frame, transport_errc::ws_text_frame});
+    CHECK_FALSE(answered_inline);
+    CHECK(seen == 1002); // [MQTT-6.0.0-1]
+}
+
 TEST_CASE("ws: a failure at every step of upgrade, write, read and close ends in one transport_error, never a hang", "[transport]")
 {
     // Beast's own technique: fail the client's stream at its 1st, 2nd, 3rd... operation until

@@ -1,5 +1,6 @@
 // One client of `wsmqtt bench`: a transport and a session, lean enough for thousands on one
-// loop. An idle connection holds no coroutine and no buffer: run() connects and returns; the
+// loop. An idle connection holds no coroutine (and over mqtt:// no read buffer of its own;
+// bench/results/2026-12-06-bench.md has where its memory goes): run() connects and returns; the
 // reader is a callback (transport::read_when_ready()); the sender is a coroutine started when
 // there is something to write (poke()) that ends when there is nothing left, or sleeps on the
 // client's one timer while a publisher's next message is due. The run counts the connection
