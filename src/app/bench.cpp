@@ -98,8 +98,9 @@ public:
         report_second(true);
         auto const elapsed = std::chrono::duration<double>(clock::now() - started_).count();
         auto f = reporter_.finish(elapsed);
+        // A failed or lost connection is why its messages went missing: its words come first.
         // A child of --processes says the reason alone: its parent counts for all of them.
-        if (!f && shared_.first_failure)
+        if (shared_.first_failure && (!f || f->code == exit_code::lost))
             f = b_.child ? *shared_.first_failure : run_failure(*shared_.first_failure, reporter_.summary().total, count_);
         if (f) {
             if (!cfg_.quiet) write_error(f->message);

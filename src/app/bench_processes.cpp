@@ -197,6 +197,8 @@ int run_bench_processes(config const& cfg)
     }
     children.clear();
     auto f = reporter->finish(elapsed());
+    // Messages missing at QoS 1 or 2 are told once, from the totals of all the processes.
+    if (f && f->code == exit_code::lost && code == to_int(exit_code::lost)) return fail(*f);
     if (!first_error.empty()) {
         auto const clients = bench::slice({b.shard, b.shards, {}}, b.clients).second;
         auto const words = run_failure({exit_code::network, first_error}, reporter->summary().total, clients).message;

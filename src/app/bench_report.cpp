@@ -45,10 +45,18 @@ bool write_line(std::FILE* f, std::string const& line)
     return std::fwrite(line.data(), 1, line.size(), f) == line.size() && std::fputc('\n', f) != EOF && std::fflush(f) == 0;
 }
 
+/// QoS 1 and 2 promise delivery: a subscriber's sequence number that never came, or a message
+/// the broker never acknowledged (the run stopped, its grace ran out), is a loss.
 std::optional<failure> loss(bench::summary const& s)
 {
-    if (s.qos == 0 || s.total.net_lost() == 0) return std::nullopt;
-    return failure{exit_code::lost, fmt::format("{} of the messages were lost (QoS {}: sequence numbers that never came)", s.total.net_lost(), s.qos)};
+    if (s.qos == 0) return std::nullopt;
+    std::string words;
+    if (auto const n = s.total.net_lost()) words = fmt::format("{} of the messages were lost (QoS {}: sequence numbers that never came)", n, s.qos);
+    if (s.total.published > s.total.acked)
+        words += fmt::format("{}{} of the {} messages published at QoS {} were never acknowledged by the broker", words.empty() ? "" : "; ",
+                             s.total.published - s.total.acked, s.total.published, s.qos);
+    if (words.empty()) return std::nullopt;
+    return failure{exit_code::lost, std::move(words)};
 }
 
 std::optional<failure> write_summaries(config const& cfg, bench::summary const& s, std::FILE* summary_file, std::string const& summary_name,

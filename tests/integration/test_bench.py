@@ -118,6 +118,24 @@ class BenchAgainstMosquitto(BrokerTestCase):
         self.assertEqual(s["acked"], s["published"])  # nothing left unacknowledged: DISCONNECT after the last PUBACK
         self.assertTrue(any(l.startswith("publish ") for l in pub.lines), pub.lines)
 
+    def test_messages_the_broker_never_acknowledged_are_a_loss(self):
+        broker = Broker().start()
+        self.addCleanup(broker.stop)
+        pub = Bench("pub", "--tcp", "-h", "127.0.0.1", "-p", broker.ports["tcp"], "-c", 2, "-t", "stall/%i", "-q", 1, "--rate", 200,
+                    "--summary-json", self.file("stall.json"))
+        pub.wait_for("pub ")  # a second was measured
+        broker.process.send_signal(signal.SIGSTOP)
+        self.addCleanup(broker.process.send_signal, signal.SIGCONT)
+        seconds = sum(l.startswith("wsmqtt bench: ") for l in pub.lines)
+        pub.wait_for("wsmqtt bench: ", count=seconds + 1)  # messages went out to the stopped broker
+        pub.process.send_signal(signal.SIGINT)
+        self.assertEqual(pub.finish(timeout=30), 18, "\n".join(pub.lines))  # after the 2 s grace
+        s = self.summary("stall.json")
+        self.assertGreater(s["published"], s["acked"])
+        errors = [l for l in pub.lines if l.startswith("wsmqtt: error:")]
+        self.assertEqual(errors, [f"wsmqtt: error: {s['published'] - s['acked']} of the {s['published']} messages published at QoS 1 "
+                                  "were never acknowledged by the broker"], pub.lines)
+
     def test_hgrm_files_for_hdrhistogram_plotters(self):
         r = run("bench", "pub", *self.args("tcp"), "-c", 2, "-t", "h/%i", "-L", 200, "--rate", 2000, "--hgrm", self.file("run-"),
                 "--quiet", timeout=30)
