@@ -161,6 +161,7 @@ private:
             auto const state = co_await net::this_coro::cancellation_state;
             if (cancelled(state)) co_return;
             report_second(false);
+            if (reporter_.reader_left()) co_return; // the run ends, as on Ctrl-C
             auto const at = clock::now();
             for (auto& c : clients_) c->tick(at);
         }

@@ -130,6 +130,7 @@ int run_bench_processes(config const& cfg)
     std::map<std::int64_t, bench::interval> pending;
     std::string first_error;
     bool subscribed_said = false;
+    bool reader_gone = false;
     // A second is complete once every child still sending has sent it (or a later one).
     auto const flush = [&](bool all) {
         auto horizon = INT64_MAX;
@@ -185,6 +186,11 @@ int run_bench_processes(config const& cfg)
             }
         }
         flush(false);
+        // The reader of --json left (| head): the run ends, as on Ctrl-C.
+        if (reporter->reader_left() && !reader_gone) {
+            reader_gone = true;
+            for (auto const pid : children) ::kill(pid, SIGTERM);
+        }
     }
     flush(true);
     int code = 0;

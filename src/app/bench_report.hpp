@@ -7,6 +7,7 @@
 #include "wsmqtt/config.hpp"
 #include "wsmqtt/exit_code.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -32,6 +33,8 @@ public:
     [[nodiscard]] std::optional<failure> finish(double elapsed);
 
     [[nodiscard]] bench::summary const& summary() const noexcept { return summary_; }
+    /// The reader of --json left (`| head`): the run ends, as on Ctrl-C.
+    [[nodiscard]] bool reader_left() const noexcept { return write_failed_ && write_errno_ == EPIPE; }
 
 private:
     bench_reporter(config const& cfg, std::uint32_t shard) : cfg_{cfg}, shard_{shard} {}

@@ -197,6 +197,19 @@ class BenchAgainstMosquitto(BrokerTestCase):
         self.assertEqual(r.returncode, 8)
         self.assertIn("publish ", r.stderr)  # the summary is there
 
+    def test_a_run_whose_json_reader_leaves_ends_as_on_ctrl_c(self):
+        for extra in ([], ["--processes", "2"]):
+            with self.subTest(extra=extra):
+                conn = subprocess.Popen([str(a) for a in (WSMQTT, "bench", "conn", *self.args("tcp"), "-c", 4, *extra, "--json", "-")], env=ENV,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.assertTrue(conn.stdout.readline().startswith(b'{"time":'))
+                conn.stdout.close()  # | head -1
+                self.assertEqual(conn.wait(timeout=30), 0)
+                stderr = conn.stderr.read().decode()
+                conn.stderr.close()
+                self.assertNotIn("wsmqtt: error:", stderr)
+                self.assertIn("connected 4, failed 0", stderr)  # the summary
+
     def test_merge_into_a_reader_that_leaves(self):
         with open(self.file("many.jsonl"), "w") as f:
             for t in range(20000):
