@@ -2,6 +2,7 @@
 """wsmqtt bench's own targets (issue 22), measured against a throwaway mosquitto on 127.0.0.1:
 
   memory    RSS per idle connection: the slope between 1,000 and 10,000 connections, ws and tcp
+            (and, with no target, between 200 and 1,000 over mqtts and wss)
   portwall  3,000 connections from one process to one port with --bind over three addresses,
             in a private network namespace (unshare -n) whose ip_local_port_range has 1,000 ports
   cpu       CPU time per published QoS 0 message, 100 clients at the broker's limit, tcp and ws
@@ -42,19 +43,33 @@ def raise_fd_limit():
 
 
 class Mosquitto:
-    def __init__(self, tcp_port=None, ws_port=None):
+    def __init__(self, tcp_port=None, ws_port=None, tls=False):
         self.dir = tempfile.mkdtemp(prefix="wsmqtt-load-")
         self.tcp = tcp_port or free_port()
         self.ws = ws_port or free_port()
+        ports = [self.tcp, self.ws]
         conf = os.path.join(self.dir, "m.conf")
         with open(conf, "w") as f:
             f.write(f"listener {self.tcp} 127.0.0.1\nallow_anonymous true\n"
                     f"listener {self.ws} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\nallow_anonymous true\n"
                     "max_queued_messages 0\npersistence false\nlog_dest none\n")
+            if tls:
+                # A self-signed certificate for localhost, readable by the user mosquitto runs as.
+                self.cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+                subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", self.cert,
+                                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2"],
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                os.chmod(key, 0o644)
+                os.chmod(self.dir, 0o755)
+                self.tls, self.wss = free_port(), free_port()
+                ports += [self.tls, self.wss]
+                files = f"cafile {self.cert}\ncertfile {self.cert}\nkeyfile {key}\n"
+                f.write(f"listener {self.tls} 127.0.0.1\n{files}"
+                        f"listener {self.wss} 127.0.0.1\nprotocol websockets\nsocket_domain ipv4\n{files}")
         self.process = subprocess.Popen(["mosquitto", "-c", conf], preexec_fn=raise_fd_limit,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
-        for port in (self.tcp, self.ws):
+        for port in ports:
             while True:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -65,7 +80,10 @@ class Mosquitto:
                     time.sleep(0.05)
 
     def args(self, transport):
-        return ["--tcp", "-h", "127.0.0.1", "-p", str(self.tcp)] if transport == "tcp" else ["-h", "127.0.0.1", "-p", str(self.ws)]
+        return {"tcp": lambda: ["--tcp", "-h", "127.0.0.1", "-p", str(self.tcp)],
+                "ws": lambda: ["-h", "127.0.0.1", "-p", str(self.ws)],
+                "tls": lambda: ["--tcp", "--tls", "-h", "localhost", "-p", str(self.tls), "--cafile", self.cert],
+                "wss": lambda: ["-h", "localhost", "-p", str(self.wss), "--cafile", self.cert]}[transport]()
 
     def stop(self):
         self.process.send_signal(signal.SIGCONT)
@@ -116,7 +134,7 @@ def idle_rss(broker, transport, clients):
 
 
 def memory(rows):
-    broker = Mosquitto()
+    broker = Mosquitto(tls=True)
     try:
         for transport in ("tcp", "ws"):
             low, high = idle_rss(broker, transport, 1000), idle_rss(broker, transport, 10000)
@@ -124,6 +142,12 @@ def memory(rows):
             rows.append((f"idle {transport} connection (RSS slope 1k → 10k)", f"{slope:.1f} KiB", "≤ 3 KiB",
                          f"{EMQTT_BENCH[transport + '_kib']} KiB", f"{low / 1024:.1f} MiB at 1k, {high / 1024:.1f} MiB at 10k; "
                          f"1M connections ≈ {slope * 1e6 / 1024 / 1024:.1f} GiB"))
+        # TLS: no target; the TLS handshakes make 10,000 slow here, so 200 → 1,000.
+        for transport, name in (("tls", "mqtts"), ("wss", "wss")):
+            low, high = idle_rss(broker, transport, 200), idle_rss(broker, transport, 1000)
+            slope = (high - low) / 800
+            rows.append((f"idle {name} connection (RSS slope 200 → 1k)", f"{slope:.0f} KiB", "—", "—",
+                         f"{low / 1024:.1f} MiB at 200, {high / 1024:.1f} MiB at 1k"))
     finally:
         broker.stop()
 

@@ -66,6 +66,8 @@ public:
         // acknowledgements, or an idle connection's CONNACK and PINGRESP: not 64 KiB each.
         using enum bench_options::mode;
         shared_.transport.shared_buffer = shared_.read_buffer;
+        // wss:// and mqtts://: one TLS context (the CA store loaded once), not one a client.
+        if (uses_tls(cfg.endpoint.scheme)) shared_.transport.tls_context = make_tls_context(shared_.transport.tls, tls_error_);
         shared_.transport.buffer_size = b_.what == sub ? std::clamp<std::size_t>(b_.size + 64, 2048, 64 * 1024) : b_.what == pub ? 256 : 64;
         // Publishers write batches of messages: in 64 KiB frames a batch is a write or two (one
         // 2 KiB frame a write took twice the CPU a message). The others write a CONNECT, a
@@ -84,6 +86,11 @@ public:
 
     net::awaitable<int> run()
     {
+        if (tls_error_) { // a TLS option no client could use: said once
+            auto const f = describe(*tls_error_);
+            if (!cfg_.quiet) write_error(f.message);
+            co_return to_int(f.code);
+        }
         started_ = clock::now();
         publish_from_ = started_;
         if (b_.start_at_ns) publish_from_ = clock::time_point{std::chrono::nanoseconds{*b_.start_at_ns} - shared_.system_offset};
@@ -224,6 +231,7 @@ private:
     bench_reporter& reporter_;
     bench_shared shared_;
     net::signal_set signals_;
+    std::optional<transport_error> tls_error_; ///< making the shared TLS context failed
     std::uint64_t first_ = 0;
     std::uint64_t count_ = 0;
     std::uint64_t skipped_ = 0;

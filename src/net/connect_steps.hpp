@@ -71,12 +71,14 @@ class connect_steps {
 public:
     connect_steps(net::any_io_executor const& ex, transport_options o) : options{std::move(o)}, resolver{ex}
     {
-        if (uses_tls(options.endpoint.scheme)) tls_context = tls::make_context(options.tls, error);
+        if (!uses_tls(options.endpoint.scheme)) return;
+        if (options.tls_context) tls_context = options.tls_context;
+        else tls_context = tls::make_context(options.tls, error);
     }
 
     transport_options options;
     tcp::resolver resolver;
-    std::unique_ptr<ssl::context> tls_context; ///< wss:// and mqtts:// only
+    std::shared_ptr<ssl::context> tls_context; ///< wss:// and mqtts:// only
     std::optional<transport_error> error;      ///< from making the TLS context
     stage at = stage::resolve;
     std::string peer_names; ///< of the broker's certificate, when its verification failed
@@ -245,7 +247,7 @@ public:
 /// Ends the connect steps, connected or not: what they held (a copy of the options, the
 /// resolver: about 1 KiB) goes, for wsmqtt bench's thousands of connections; the TLS context,
 /// which the stream uses as long as it lives, is what is left.
-[[nodiscard]] inline std::unique_ptr<ssl::context> end_steps(std::unique_ptr<connect_steps>& steps)
+[[nodiscard]] inline std::shared_ptr<ssl::context> end_steps(std::unique_ptr<connect_steps>& steps)
 {
     auto context = std::move(steps->tls_context);
     steps.reset();

@@ -90,7 +90,7 @@ private:
     }
 
     std::unique_ptr<connect_steps> setup_; ///< until connect() ends
-    std::unique_ptr<ssl::context> tls_context_; ///< from connect() on (mqtts://); the stream uses it
+    std::shared_ptr<ssl::context> tls_context_; ///< from connect() on (mqtts://); the stream uses it
     std::string where_; ///< the broker's host:port, for the words of an HTTP answer
     std::span<std::uint8_t> shared_buffer_;
     Stream stream_;
@@ -100,6 +100,11 @@ private:
 
 } // namespace
 } // namespace transport_detail
+
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(tls_options const& tls, std::optional<transport_error>& error)
+{
+    return tls::make_context(tls, error);
+}
 
 std::unique_ptr<transport> make_transport(boost::asio::any_io_executor executor, transport_options options)
 {

@@ -61,7 +61,7 @@ private:
     }
 
     std::unique_ptr<connect_steps> setup_;      ///< until connect() ends
-    std::unique_ptr<ssl::context> tls_context_; ///< from connect() on (wss://); the stream uses it
+    std::shared_ptr<ssl::context> tls_context_; ///< from connect() on (wss://); the stream uses it
     ws::channel<Stream> ws_;
 };
 

@@ -238,6 +238,12 @@ class BenchAgainstMosquitto(BrokerTestCase):
         self.assertEqual(b.lines, ["wsmqtt: error: 100 clients need 132 file descriptors, but this process may open 64 (ulimit -Hn): "
                                    "run them as shards (--shard I/N), each in its own process"])
 
+    def test_a_tls_option_no_client_can_use_is_said_once(self):
+        # One TLS context for the run: the CA file is read once, before any client connects.
+        r = run("bench", "conn", *self.args("wss")[:-1], "/nonexistent/ca.pem", "-c", 50, timeout=30)
+        self.assertSingleError(r, 3, "cannot load CA file '/nonexistent/ca.pem'")
+        self.assertTrue(r.stderr.startswith("wsmqtt: error: cannot load CA file"), r.stderr)  # not once a client
+
     def test_unreachable_broker(self):
         r = run("bench", "conn", "--tcp", "-h", "127.0.0.1", "-p", free_port(), "-c", 3, "--quiet", timeout=30)
         self.assertEqual(r.returncode, 1)

@@ -17,6 +17,10 @@
 #include <string>
 #include <vector>
 
+namespace boost::asio::ssl {
+class context;
+} // namespace boost::asio::ssl
+
 namespace wsmqtt {
 
 /// When each step of connect() ended (wsmqtt bench times them apart); a step not taken stays
@@ -55,6 +59,9 @@ struct transport_options {
     std::size_t frame_size = 64 * 1024;
     /// Where connect() notes when each step ended; none when null. It must outlive connect().
     connect_marks* marks = nullptr;
+    /// wss:// and mqtts://: a TLS context made once for many transports (make_tls_context());
+    /// when null, each transport makes its own from `tls`.
+    std::shared_ptr<boost::asio::ssl::context> tls_context;
 };
 
 /// Bytes to send, in pieces: packets and the large payloads attached to them (written in place).
@@ -100,5 +107,10 @@ public:
 
 /// The transport for the endpoint. TLS state is created only for wss:// and mqtts://.
 [[nodiscard]] std::unique_ptr<transport> make_transport(boost::asio::any_io_executor executor, transport_options options);
+
+/// The TLS client context for `tls`, to share among transports (transport_options::tls_context):
+/// wsmqtt bench loads the trusted certificates once, not once a connection (1 MiB and 25 ms of
+/// CPU each with the system's CA store). A bad option sets `error`.
+[[nodiscard]] std::shared_ptr<boost::asio::ssl::context> make_tls_context(tls_options const& tls, std::optional<transport_error>& error);
 
 } // namespace wsmqtt
