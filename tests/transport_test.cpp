@@ -102,6 +102,20 @@ net::awaitable<void> answer_with(server& s, std::string answer)
     (void)co_await net::async_write(s.next_layer(), net::buffer(answer), tuple);
 }
 
+/// A server that accepts, sends `frames` (binary; each with its FIN bit), then a text message,
+/// and notes the close code that answers it in `seen`.
+net::awaitable<void> frames_then_text(server& s, std::vector<std::pair<bool, std::string>> frames, std::uint16_t& seen)
+{
+    co_await accept(s);
+    s.binary(true);
+    for (auto const& [fin, bytes] : frames) (void)co_await s.async_write_some(fin, net::buffer(bytes), tuple);
+    s.text(true);
+    (void)co_await s.async_write(net::buffer(std::string{"text"}), tuple);
+    beast::flat_buffer b;
+    auto [ec, n] = co_await s.async_read(b, tuple);
+    if (ec == websocket::error::closed) seen = s.reason().code;
+}
+
 std::string text(read_result const& r) { return {reinterpret_cast<char const*>(r.data.data()), r.data.size()}; }
 
 send_buffers one(std::string const& data) { return {net::buffer(data)}; }
@@ -321,18 +335,7 @@ TEST_CASE("ws: a message in fragments arrives whole, and a text frame is a proto
                 got += text(r);
             }
         }(),
-        [&]() -> net::awaitable<void> {
-            co_await accept(l.s);
-            l.s.binary(true);
-            (void)co_await l.s.async_write_some(false, net::buffer(std::string{"\x30\x07\x00", 3}), tuple);
-            (void)co_await l.s.async_write_some(false, net::buffer(std::string{"\x01t"}), tuple);
-            (void)co_await l.s.async_write_some(true, net::buffer(std::string{"abc"}), tuple);
-            l.s.text(true);
-            (void)co_await l.s.async_write(net::buffer(std::string{"text"}), tuple);
-            beast::flat_buffer b;
-            auto [ec, n] = co_await l.s.async_read(b, tuple);
-            if (ec == websocket::error::closed) seen = l.s.reason().code;
-        }()));
+        frames_then_text(l.s, {{false, std::string{"\x30\x07\x00", 3}}, {false, "\x01t"}, {true, "abc"}}, seen)));
     CHECK(got == std::string{"\x30\x07\x00\x01tabc", 8});
     REQUIRE(end);
     CHECK(end->code == transport_errc::ws_text_frame);
@@ -370,18 +373,7 @@ TEST_CASE("ws: read_when_ready() reads as read() does, a text frame ends it with
             l.c.read_when_ready(on_read);
             co_await ended.wait();
         }(),
-        [&]() -> net::awaitable<void> {
-            co_await accept(l.s);
-            l.s.binary(true);
-            (void)co_await l.s.async_write_some(false, net::buffer(std::string{"\x30\x07\x00", 3}), tuple);
-            (void)co_await l.s.async_write_some(true, net::buffer(std::string{"\x01tabc"}), tuple);
-            (void)co_await l.s.async_write(net::buffer(std::string{"\xd0\x00", 2}), tuple);
-            l.s.text(true);
-            (void)co_await l.s.async_write(net::buffer(std::string{"text"}), tuple);
-            beast::flat_buffer b;
-            auto [ec, n] = co_await l.s.async_read(b, tuple);
-            if (ec == websocket::error::closed) seen = l.s.reason().code;
-        }()));
+        frames_then_text(l.s, {{false, std::string{"\x30\x07\x00", 3}}, {true, "\x01tabc"}, {true, std::string{"\xd0\x00", 2}}}, seen)));
     CHECK(got == std::string{"\x30\x07\x00\x01tabc\xd0\x00", 10});
     CHECK(ends == std::vector<transport_errc>{transport_errc::ws_text_frame, transport_errc::ws_text_frame});
     CHECK_FALSE(answered_inline);

@@ -71,8 +71,8 @@ net::awaitable<void> bench_client::run(clock::time_point publish_from, clock::du
     transport_ = make_client_transport(co_await net::this_coro::executor, shared_.transport, marks_, bind_address_);
     started_ = clock::now();
     auto const refused = co_await transport_->connect();
-    if (refused || stop_asked_) {
-        if (refused && !stop_asked_) {
+    if (refused || closing_) { // closing_: stopped or ended while connecting, not a failure
+        if (refused && !closing_) {
             ++shared_.counters.connect_failed;
             fail(describe(*refused));
         }
@@ -118,8 +118,8 @@ void bench_client::close()
 {
     if (closing_) return;
     closing_ = true;
-    if (transport_) transport_->cancel();
-    timer_.cancel(); // a sender asleep ends
+    if (transport_) transport_->cancel(); // a connect under way, or a pending read or write, ends
+    timer_.cancel();                      // a sender asleep ends
 }
 
 void bench_client::settle()
@@ -144,19 +144,14 @@ void bench_client::stop()
 {
     if (stop_asked_) return;
     stop_asked_ = true;
-    // A connect under way, or a CONNACK not come yet, ends, not as a failure.
-    if (!connected_) {
-        if (open_) close();
-        else if (transport_) transport_->cancel();
-    }
+    if (!connected_) close(); // a connect under way, or a CONNACK not come yet, ends, not as a failure
     poke();
 }
 
 void bench_client::end()
 {
     end_asked_ = true;
-    if (open_) close();
-    else if (transport_) transport_->cancel();
+    close();
 }
 
 void bench_client::poke()

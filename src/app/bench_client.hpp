@@ -104,8 +104,9 @@ private:
     /// The sender: writes what the session has, publishes what the schedule says is due, and
     /// sleeps on the timer until the next message is due or it is poked; ends when nothing is.
     boost::asio::awaitable<void> send_loop();
-    /// The connection is over (failed, lost, ended, or our DISCONNECT out): the transport is
-    /// cancelled, so that a pending read or write ends too.
+    /// The connection is over, or will not be made (failed, lost, stopped while connecting,
+    /// ended, or our DISCONNECT out): the transport is cancelled, so that a connect, read or
+    /// write under way ends too.
     void close();
     /// Once closed with no read and no sender left: the connection is counted out.
     void settle();
