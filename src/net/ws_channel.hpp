@@ -170,23 +170,16 @@ public:
     {
         if (ended_) co_return read_result{{}, ended_};
         std::size_t got = 0;
-        while (got < read_size_) {
+        while (true) {
             auto [ec, n] = co_await ws_.async_read_some(boost::asio::buffer(buffer() + got, read_size_ - got),
                                                         boost::asio::as_tuple(boost::asio::use_awaitable));
             if (text_frame(ec)) (void)co_await ws_.async_close(websocket::close_reason{close_protocol_error}, boost::asio::as_tuple(boost::asio::use_awaitable));
-            else if (ec) ended_ = lost(ec);
-            if (ended_) {
-                if (got > 0) co_return read_result{{buffer_.get(), got}, std::nullopt}; // what came before still counts
-                co_return read_result{{}, ended_};
-            }
-            got += n;
-            if (got > 0 && !more_waiting()) break;
+            if (auto r = after_read(ec, n, got)) co_return *r;
         }
-        co_return read_result{{buffer_.get(), got}, std::nullopt};
     }
 
-    /// read() without a coroutine (transport::read_when_ready()): one read of Beast's stream,
-    /// a message or the part of one that fits the buffer; `done` gets it, or why the stream ended.
+    /// read() without a coroutine (transport::read_when_ready()), the same reads as callbacks:
+    /// `done` gets what they brought, or why the stream ended.
     template <class Done>
     void read_when_ready(Done done)
     {
@@ -194,16 +187,7 @@ public:
             boost::asio::post(ws_.get_executor(), [done = std::move(done), why = *ended_]() mutable { done(read_result{{}, why}); });
             return;
         }
-        ws_.async_read_some(boost::asio::buffer(buffer(), read_size_), [this, done = std::move(done)](boost::system::error_code ec, std::size_t n) mutable {
-            if (text_frame(ec)) {
-                ws_.async_close(websocket::close_reason{close_protocol_error},
-                                [this, done = std::move(done)](boost::system::error_code) mutable { done(read_result{{}, ended_}); });
-                return;
-            }
-            if (ec) ended_ = lost(ec);
-            if (ended_) done(read_result{{}, ended_});
-            else done(read_result{{buffer_.get(), n}, std::nullopt});
-        });
+        read_more(0, std::move(done));
     }
 
     /// All of `data` as one binary message.
@@ -226,6 +210,39 @@ public:
     void abort() noexcept { beast::close_socket(beast::get_lowest_layer(ws_)); }
 
 private:
+    template <class Done>
+    void read_more(std::size_t got, Done done)
+    {
+        ws_.async_read_some(boost::asio::buffer(buffer() + got, read_size_ - got),
+                            [this, got, done = std::move(done)](boost::system::error_code ec, std::size_t n) mutable {
+                                if (text_frame(ec)) {
+                                    ws_.async_close(websocket::close_reason{close_protocol_error},
+                                                    [this, got, done = std::move(done)](boost::system::error_code) mutable {
+                                                        done(*after_read({}, 0, got)); // ended: a result, not another read
+                                                    });
+                                    return;
+                                }
+                                if (auto r = after_read(ec, n, got)) done(*r);
+                                else read_more(got, std::move(done));
+                            });
+    }
+
+    /// After one read of `n` bytes (`got` before it) or its error: the result, or nothing when
+    /// another read is worth it (bytes wait on the socket, and there is room; or nothing came
+    /// yet: an empty message). Bytes that came before an error still count; the next read tells
+    /// the error.
+    std::optional<read_result> after_read(boost::system::error_code const& ec, std::size_t n, std::size_t& got)
+    {
+        if (ec && !ended_) ended_ = lost(ec);
+        if (ended_) {
+            if (got > 0) return read_result{{buffer_.get(), got}, std::nullopt};
+            return read_result{{}, ended_};
+        }
+        got += n;
+        if (got < read_size_ && (got == 0 || more_waiting())) return std::nullopt;
+        return read_result{{buffer_.get(), got}, std::nullopt};
+    }
+
     /// Where reads land, made at the first read: read_size_ bytes, not zeroed (pages are
     /// touched as data arrives).
     std::uint8_t* buffer()
