@@ -8,6 +8,8 @@
 #include "../src/app/supervisor.hpp"
 #include "wsmqtt/mqtt/codec.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <csignal>
 #include <cstdio>
 #include <deque>
@@ -79,9 +81,14 @@ struct scripted_transport final : transport {
 
     void read_when_ready(std::function<void(read_result const&)> done) override
     {
-        // read() in a coroutine of its own; its exceptions end the test's io_context::run().
+        // read() in a coroutine of its own, started on the next turn (`done` is never called
+        // inside this call); its exceptions end the test's io_context::run().
         net::co_spawn(
-            executor, [this, done = std::move(done)]() -> net::awaitable<void> { done(co_await read()); },
+            executor,
+            [this, done = std::move(done)]() -> net::awaitable<void> {
+                co_await net::post(executor, net::use_awaitable);
+                done(co_await read());
+            },
             [](std::exception_ptr e) {
                 if (e) std::rethrow_exception(e);
             });

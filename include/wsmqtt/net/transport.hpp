@@ -87,9 +87,9 @@ public:
     /// Waits for the next bytes from the broker: all that one read of the socket brought.
     virtual boost::asio::awaitable<read_result> read() = 0;
     /// read() without a coroutine, for callers that keep thousands of idle connections (wsmqtt
-    /// bench): `done` gets the next bytes, valid until it returns. mqtt:// takes no buffer until
-    /// the socket is readable (transport_options::shared_buffer); ws:// reads one WebSocket
-    /// frame's bytes at a time. One read_when_ready() or read() at a time.
+    /// bench): `done` gets the next bytes, valid until it returns; never called inside this
+    /// call. mqtt:// takes no buffer until the socket is readable
+    /// (transport_options::shared_buffer). One read_when_ready() or read() at a time.
     virtual void read_when_ready(std::function<void(read_result const&)> done) = 0;
     /// Sends all of `data` (ws/wss: as one binary message).
     virtual boost::asio::awaitable<std::optional<transport_error>> write(send_buffers const& data) = 0;
